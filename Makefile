@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine: `make lab` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TRAIN_ARGS ?=
+
+.PHONY: install lab test train explore benchmark clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[notebooks,test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install  ## open the notebooks in JupyterLab
+	$(BIN)/jupyter lab notebooks/
+
+test: install  ## every test, the notebooks (in quick mode) included
+	INFOGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest
+
+train: install  ## the paper's full MNIST run (override: make train TRAIN_ARGS="--steps 200")
+	$(BIN)/python -m infogan_utils train $(TRAIN_ARGS)
+
+benchmark: install  ## training speed on this machine
+	$(BIN)/python benchmarks/train_speed.py
+
+clean:
+	rm -rf $(VENV) runs/quick-*

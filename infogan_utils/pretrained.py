@@ -1,0 +1,168 @@
+"""Shipped, trained models: ``load_pretrained("mnist")`` gives a generator and a Q head ready to use.
+
+A pretrained file is a ``.npz`` archive holding the generator's and the discriminator's weights
+in float16 and a JSON description: the latent spec, the training configuration, the run's
+``metrics.json`` and the permutation found by Hungarian matching. The permutation is applied
+inside :meth:`PretrainedInfoGAN.generate` and :meth:`PretrainedInfoGAN.predict_codes`, so
+categorical value ``k`` means digit ``k``.
+"""
+
+import json
+import os
+import pathlib
+import zipfile
+
+import numpy as np
+
+from .codes import LatentSpec
+
+PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent / "pretrained"
+CONTINUOUS_RANGE = (-2.0, 2.0)
+
+
+def available_pretrained():
+    """Names of the shipped models, e.g. ``["mnist"]``."""
+    return sorted(path.stem for path in PRETRAINED_DIR.glob("*.npz"))
+
+
+def load_pretrained(name="mnist", path=None):
+    """Load a shipped model by name (or from ``path``) as a :class:`PretrainedInfoGAN`."""
+    if path is None:
+        if name not in available_pretrained():
+            raise ValueError(f"unknown pretrained model {name!r}; available: {', '.join(available_pretrained()) or 'none'}")
+        path = PRETRAINED_DIR / f"{name}.npz"
+    return PretrainedInfoGAN.from_file(path)
+
+
+class PretrainedInfoGAN:
+    """A trained generator and Q head with the categories renamed so that category ``k`` is class ``k``."""
+
+    def __init__(self, generator, discriminator, spec, category_to_label=None, metrics=None, config=None):
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_spec = spec
+        self.metrics = metrics or {}
+        self.config = config or {}
+        size = spec.categorical_dims[0] if spec.categorical_dims else 0
+        if category_to_label is None:
+            category_to_label = list(range(size))
+        category_to_label = np.asarray(category_to_label, dtype=np.int64)
+        if sorted(category_to_label.tolist()) != list(range(size)):
+            raise ValueError(f"category_to_label must be a permutation of 0..{size - 1}, got {category_to_label.tolist()}")
+        self.category_to_label = category_to_label
+        self.label_to_category = np.argsort(category_to_label)
+
+    @property
+    def spec(self):
+        return self.latent_spec
+
+    @classmethod
+    def from_file(cls, path):
+        from .models import build_infogan_models
+
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such pretrained model file")
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                meta = json.loads(str(archive["meta"]))
+                arrays = {key: archive[key] for key in archive.files if key != "meta"}
+            spec = LatentSpec.from_dict(meta["spec"])
+            config = meta.get("config", {})
+        except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{path} is not a readable pretrained model ({type(error).__name__}: {error})") from None
+        generator, discriminator = build_infogan_models(
+            spec, q_hidden=config.get("q_hidden", 128), learn_std=config.get("learn_std", False))
+        for group, model in (("generator", generator), ("discriminator", discriminator)):
+            stored = sorted(key for key in arrays if key.startswith(group + "/"))
+            if len(stored) != len(model.weights):
+                raise ValueError(f"{path} holds {len(stored)} {group} arrays, the architecture needs {len(model.weights)}")
+            for key, variable in zip(stored, model.weights):
+                if tuple(arrays[key].shape) != tuple(variable.shape):
+                    raise ValueError(f"{path}: {key} has shape {arrays[key].shape}, expected {tuple(variable.shape)}")
+                variable.assign(arrays[key].astype("float32"))
+        return cls(generator, discriminator, spec, meta.get("category_to_label"), meta.get("metrics"), config)
+
+    def generate(self, categorical, continuous, noise=None, seed=0):
+        """Generate images for categories (class labels 0..9) and continuous codes.
+
+        Args:
+            categorical: n class labels (digit ``k`` for MNIST).
+            continuous: (n, continuous_dim) values in [-2, 2] (training used [-1, 1]).
+            noise: (n, noise_dim) noise, or None to draw it from ``seed``.
+        Returns:
+            float32 array (n, 28, 28, 1) in [0, 1].
+        """
+        spec = self.latent_spec
+        labels = np.asarray(categorical)
+        if labels.ndim != 1 or labels.size == 0:
+            raise ValueError(f"categorical must be a non-empty list of class labels, got shape {labels.shape}")
+        size = spec.categorical_dims[0]
+        if not np.all(np.isin(labels, np.arange(size))):
+            raise ValueError(f"categorical values must be whole numbers 0..{size - 1}, got {labels.tolist()}")
+        n = len(labels)
+        continuous = np.asarray(continuous, dtype="float32")
+        if continuous.shape != (n, spec.continuous_dim):
+            raise ValueError(f"continuous must have shape ({n}, {spec.continuous_dim}), got {continuous.shape}")
+        low, high = CONTINUOUS_RANGE
+        if not np.all(np.isfinite(continuous)) or continuous.min() < low or continuous.max() > high:
+            raise ValueError(f"continuous values must lie in [{low:g}, {high:g}]")
+        if noise is None:
+            noise = spec.sample_noise(n, np.random.default_rng(seed))
+        noise = np.asarray(noise, dtype="float32")
+        if noise.shape != (n, spec.noise_dim):
+            raise ValueError(f"noise must have shape ({n}, {spec.noise_dim}), got {noise.shape}")
+        categories = self.label_to_category[labels.astype(np.int64)]
+        latent = spec.build_input(noise, categories[:, None], continuous)
+        return np.asarray(self.generator(latent, training=False), dtype="float32")
+
+    def predict_codes(self, images):
+        """The Q head's estimate of the codes of ``images`` (n, 28, 28[, 1]) in [0, 1].
+
+        Returns (n, K) class probabilities (column ``k`` is class ``k``) and (n, continuous_dim) means.
+        """
+        from .training import predict_codes
+
+        images = np.asarray(images, dtype="float32")
+        if images.ndim == 3:
+            images = images[..., None]
+        if images.ndim != 4 or images.shape[1:] != tuple(self.discriminator.input_shape[1:]):
+            raise ValueError(f"images must have shape (n, 28, 28, 1), got {images.shape}")
+        if len(images) <= 256:  # a direct call is much faster than predict() for a few images
+            outputs = self.discriminator(images, training=False)
+            size = self.latent_spec.categorical_dims[0]
+            logits = np.asarray(outputs["categorical_logits"])[:, :size]
+            probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities /= probabilities.sum(axis=1, keepdims=True)
+            means = np.asarray(outputs.get("continuous_mean", np.zeros((len(images), 0))), "float32")
+        else:
+            probabilities, means = predict_codes(self.discriminator, self.latent_spec, images)
+            probabilities = probabilities[:, :self.latent_spec.categorical_dims[0]]
+        return probabilities[:, self.label_to_category].astype("float32"), means
+
+
+def export_pretrained(run_dir, path):
+    """Write a run's weights as a float16 pretrained file at ``path`` (atomically), with its metrics
+    and the Hungarian permutation. Returns the path."""
+    from .checkpoints import load_checkpoint
+    from .runs import RUN_FILES, build_model, evaluate_run, read_config
+
+    run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
+    config = read_config(run_dir)
+    model = build_model(config)
+    load_checkpoint(model, run_dir / RUN_FILES["checkpoint"])
+    metrics_path = run_dir / RUN_FILES["metrics"]
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else evaluate_run(run_dir, model=model)
+    arrays = {}
+    for group, network in (("generator", model.generator), ("discriminator", model.discriminator)):
+        for index, variable in enumerate(network.weights):
+            arrays[f"{group}/{index:04d}"] = np.asarray(variable.numpy()).astype("float16")
+    meta = {"spec": model.spec.to_dict(), "config": config.to_dict(),
+            "category_to_label": metrics["cluster_to_label"], "metrics": metrics}
+    arrays["meta"] = np.array(json.dumps(meta))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+    os.replace(temporary, path)
+    return path
