@@ -15,6 +15,9 @@ from keras import layers
 from .codes import LatentSpec
 
 LEAKY_SLOPE = 0.1
+# Batch-norm running statistics follow training quickly (as in most DCGAN code); Keras' default
+# 0.99 leaves them far from the batch statistics for the first few hundred steps.
+BATCH_NORM_MOMENTUM = 0.9
 
 
 def build_generator(input_dim, image_shape=(28, 28, 1), base_filters=64, name="generator"):
@@ -27,14 +30,14 @@ def build_generator(input_dim, image_shape=(28, 28, 1), base_filters=64, name="g
         raise ValueError(f"image height and width must be divisible by 4, got {image_shape}")
     inputs = keras.Input((input_dim,), name="latent")
     x = layers.Dense(1024, use_bias=False)(inputs)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
     x = layers.ReLU()(x)
     x = layers.Dense((height // 4) * (width // 4) * base_filters * 2, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((height // 4, width // 4, base_filters * 2))(x)
     x = layers.Conv2DTranspose(base_filters, 4, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
     x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(x)
     # float32 output so that mixed precision never hands float16 images to the losses.
@@ -54,11 +57,11 @@ def build_discriminator(spec=None, image_shape=(28, 28, 1), base_filters=64, q_h
     x = layers.Conv2D(base_filters, 4, strides=2, padding="same")(inputs)
     x = layers.LeakyReLU(LEAKY_SLOPE)(x)
     x = layers.Conv2D(base_filters * 2, 4, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
     x = layers.LeakyReLU(LEAKY_SLOPE)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(1024, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
     features = layers.LeakyReLU(LEAKY_SLOPE, name="shared_features")(x)
     outputs = {"real_logit": layers.Dense(1, dtype="float32", name="real_logit")(features)}
     if spec is not None:
@@ -69,7 +72,7 @@ def build_discriminator(spec=None, image_shape=(28, 28, 1), base_filters=64, q_h
 def build_q_head(features, spec, hidden=128, learn_std=False):
     """The Q head on the shared features: FC ``hidden``-BN-LeakyReLU, then one output per code type."""
     x = layers.Dense(hidden, use_bias=False, name="q_dense")(features)
-    x = layers.BatchNormalization(name="q_batch_norm")(x)
+    x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name="q_batch_norm")(x)
     x = layers.LeakyReLU(LEAKY_SLOPE, name="q_activation")(x)
     outputs = {}
     if spec.categorical_dims:

@@ -191,12 +191,15 @@ def fit_steps(model, dataset, steps, steps_per_epoch=500, initial_step=0, callba
     done = initial_step
     while done < steps:
         epoch = done // steps_per_epoch
-        chunk = min(steps_per_epoch * (epoch + 1), steps) - done
-        result = model.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=chunk,
-                           callbacks=list(callbacks), verbose=verbose, shuffle=False)
+        if done % steps_per_epoch == 0 and steps - done >= steps_per_epoch:
+            last_epoch, chunk = steps // steps_per_epoch, steps_per_epoch  # all the whole epochs in one fit
+        else:
+            last_epoch, chunk = epoch + 1, min(steps_per_epoch * (epoch + 1), steps) - done
+        result = model.fit(dataset, epochs=last_epoch, initial_epoch=epoch, steps_per_epoch=chunk,
+                            callbacks=list(callbacks), verbose=verbose, shuffle=False)
         for name, values in result.history.items():
             history.setdefault(name, []).extend(values)
-        done += chunk
+        done += chunk * (last_epoch - epoch)
     return history
 
 

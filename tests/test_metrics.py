@@ -1,0 +1,70 @@
+import math
+
+import numpy as np
+import pytest
+
+from infogan_utils import metrics
+
+
+def test_hungarian_accuracy_is_one_on_permuted_labels():
+    labels = np.repeat(np.arange(10), 7)
+    permutation = np.array([3, 7, 0, 9, 1, 2, 8, 4, 6, 5])
+    clusters = permutation[labels]
+    assert metrics.hungarian_accuracy(labels, clusters) == 1.0
+    assert metrics.majority_accuracy(labels, clusters) == 1.0
+    assert metrics.normalized_mutual_information(labels, clusters) == pytest.approx(1.0)
+    assert metrics.hungarian_mapping(labels, clusters)[permutation].tolist() == list(range(10))
+
+
+def test_known_confusion_by_hand():
+    # label 0: 4 in cluster 1, 1 in cluster 0; label 1: 3 in cluster 1, 2 in cluster 0
+    labels = np.array([0] * 5 + [1] * 5)
+    clusters = np.array([1, 1, 1, 1, 0, 1, 1, 1, 0, 0])
+    assert metrics.confusion_matrix(labels, clusters).tolist() == [[1, 4], [2, 3]]
+    # one-to-one: best is cluster1->0, cluster0->1: 4 + 2 = 6 of 10
+    assert metrics.hungarian_accuracy(labels, clusters) == pytest.approx(0.6)
+    # many-to-one: cluster 1 -> label 0 (4), cluster 0 -> label 1 (2)
+    assert metrics.majority_accuracy(labels, clusters) == pytest.approx(0.6)
+
+
+def test_majority_can_exceed_hungarian_when_a_category_splits_a_class():
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    clusters = np.array([0, 0, 1, 1, 1, 1])
+    assert metrics.hungarian_accuracy(labels, clusters) == pytest.approx(4 / 6)
+    assert metrics.majority_accuracy(labels, clusters) == pytest.approx(4 / 6)
+    clusters = np.array([0, 0, 1, 1, 2, 2])
+    assert metrics.hungarian_accuracy(labels, clusters) == pytest.approx(4 / 6)
+    assert metrics.majority_accuracy(labels, clusters) == pytest.approx(1.0)
+
+
+def test_nmi_of_independent_assignments_is_zero():
+    labels = np.array([0, 0, 1, 1])
+    clusters = np.array([0, 1, 0, 1])
+    assert metrics.normalized_mutual_information(labels, clusters) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_nmi_matches_the_formula_on_a_small_case():
+    labels = np.array([0, 0, 1, 1])
+    clusters = np.array([0, 0, 0, 1])
+    # I = H(clusters) - H(clusters | labels) with H in nats
+    h_labels = math.log(2)
+    h_clusters = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    h_conditional = 0.5 * 0 + 0.5 * math.log(2)
+    expected = (h_clusters - h_conditional) / ((h_labels + h_clusters) / 2)
+    assert metrics.normalized_mutual_information(labels, clusters) == pytest.approx(expected)
+
+
+def test_mutual_information_estimate():
+    categories = np.array([0, 1, 2, 3])
+    perfect = np.eye(4)[categories]
+    assert metrics.mutual_information_estimate(perfect, categories) == pytest.approx(math.log(4))
+    assert metrics.mutual_information_estimate(np.full((4, 4), 0.25), categories) == pytest.approx(0.0)
+
+
+def test_input_errors():
+    with pytest.raises(ValueError, match="differ in length"):
+        metrics.hungarian_accuracy([0, 1], [0])
+    with pytest.raises(ValueError, match="empty"):
+        metrics.majority_accuracy([], [])
+    with pytest.raises(ValueError, match="non-negative"):
+        metrics.confusion_matrix([0, -1], [0, 1])

@@ -1,0 +1,162 @@
+"""The latent explorer's pieces without a browser: render functions, redraws, the bad-file message.
+
+The tests build their own model file (an untrained generator, see ``explorer_model.py``) so they
+need neither MNIST nor the shipped weights; one test uses the shipped model when it is present.
+"""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer_model import write_untrained_model
+from infogan_utils.pretrained import PRETRAINED_DIR, load_pretrained
+from infogan_utils.widgets import (SLIDER_RANGE, LatentExplorer, explorer_or_message, render_digit,
+                                   render_sweep)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    return write_untrained_model(tmp_path_factory.mktemp("explorer") / "model.npz")
+
+
+@pytest.fixture(scope="module")
+def model(model_file):
+    return load_pretrained(path=model_file)
+
+
+def decode(png):
+    assert png.startswith(PNG_SIGNATURE)
+    picture = Image.open(io.BytesIO(png))
+    picture.load()  # raises on a broken file
+    return np.asarray(picture)
+
+
+def test_render_digit_is_a_png_that_follows_every_code(model):
+    png, info = render_digit(model, 0, [0.0, 0.0], noise_seed=0)
+    pixels = decode(png)
+    assert pixels.shape == (28 * 8, 28 * 8) and pixels.dtype == np.uint8
+    assert pixels.std() > 0  # not a blank image
+    assert render_digit(model, 0, [0.0, 0.0], noise_seed=0)[0] == png  # deterministic
+    for other in ((3, [0.0, 0.0], 0), (0, [1.5, 0.0], 0), (0, [0.0, -1.5], 0), (0, [0.0, 0.0], 7)):
+        changed = render_digit(model, other[0], other[1], noise_seed=other[2])[0]
+        assert changed != png, f"the image did not change for category/codes/seed {other}"
+        assert np.abs(decode(changed).astype(int) - pixels).max() > 0
+    assert 0 <= info["predicted_class"] <= 9
+    assert 0.0 <= info["probability"] <= 1.0
+    assert len(info["predicted_continuous"]) == 2
+
+
+def test_render_sweep_is_a_row_that_follows_the_other_codes(model):
+    png = render_sweep(model, 2, [0.0, 0.5], sweep_index=0, noise_seed=0)
+    pixels = decode(png)
+    assert pixels.shape[1] > 8 * pixels.shape[0]  # a row of 9 digits
+    assert render_sweep(model, 2, [1.0, 0.5], sweep_index=0) == png  # the swept code's own value is ignored
+    assert render_sweep(model, 5, [0.0, 0.5], sweep_index=0) != png
+    assert render_sweep(model, 2, [0.0, -0.5], sweep_index=0) != png
+    assert render_sweep(model, 2, [0.0, 0.5], sweep_index=1) != png
+    with pytest.raises(ValueError, match="sweep_index"):
+        render_sweep(model, 2, [0.0, 0.5], sweep_index=2)
+
+
+def test_render_rejects_values_the_sliders_cannot_reach(model):
+    with pytest.raises(ValueError):
+        render_digit(model, 10, [0.0, 0.0])
+    with pytest.raises(ValueError):
+        render_digit(model, 0, [SLIDER_RANGE[1] + 1, 0.0])
+
+
+def test_explorer_redraws_when_a_value_is_set_in_code(model):
+    explorer = LatentExplorer(model)
+    assert len(explorer.redraw_ms) == 1 and bytes(explorer.image.value).startswith(PNG_SIGNATURE)
+    seen = [bytes(explorer.image.value)]
+    for change in (lambda: setattr(explorer.category, "value", 3),
+                   lambda: setattr(explorer.sliders[0], "value", 1.5),
+                   lambda: setattr(explorer.sliders[1], "value", -1.0),
+                   lambda: setattr(explorer.noise_seed, "value", 11)):
+        change()
+        assert bytes(explorer.image.value) not in seen
+        seen.append(bytes(explorer.image.value))
+    assert len(explorer.redraw_ms) == 5
+    assert "Q reads class" in explorer.status.value
+    explorer.mode.value = 1  # sweep c3
+    height, width = decode(bytes(explorer.image.value)).shape
+    assert width > 8 * height
+    assert "sweeping c3" in explorer.status.value
+
+
+def test_explorer_controls_cannot_leave_their_ranges(model):
+    import traitlets
+
+    explorer = LatentExplorer(model)
+    explorer.sliders[0].value = 5.0
+    assert explorer.sliders[0].value == SLIDER_RANGE[1]
+    explorer.sliders[1].value = -5.0
+    assert explorer.sliders[1].value == SLIDER_RANGE[0]
+    explorer.noise_seed.value = -3
+    assert explorer.noise_seed.value == 0
+    with pytest.raises(traitlets.TraitError):
+        explorer.category.value = 10
+    assert list(explorer.category.options) == list(range(10))
+    assert "cannot draw" not in explorer.status.value
+
+
+def test_slow_redraws_switch_the_sliders_to_release_only(model):
+    explorer = LatentExplorer(model, slow_ms=0.0)
+    assert all(slider.continuous_update for slider in explorer.sliders)  # the warm-up redraw alone does not
+    for seed in range(1, 5):
+        explorer.noise_seed.value = seed
+    assert not any(slider.continuous_update for slider in explorer.sliders)
+    fast = LatentExplorer(model, slow_ms=1e9)
+    for seed in range(1, 5):
+        fast.noise_seed.value = seed
+    assert all(slider.continuous_update for slider in fast.sliders)
+
+
+def test_explorer_or_message_gives_the_explorer_for_a_good_file(model_file):
+    widget = explorer_or_message(path=model_file)
+    assert widget.explorer is not None
+    assert bytes(widget.explorer.image.value).startswith(PNG_SIGNATURE)
+    assert widget is widget.explorer.widget
+
+
+@pytest.mark.parametrize("content", [None, b"", b"not a model", "truncated", "wrong arrays"])
+def test_explorer_or_message_explains_a_missing_or_corrupt_file(tmp_path, model_file, content):
+    import ipywidgets
+
+    path = tmp_path / "model <1>.npz"  # the name is shown escaped
+    if content == "truncated":
+        data = model_file.read_bytes()
+        content = data[:len(data) // 2]
+    elif content == "wrong arrays":
+        np.savez(path, meta=np.array('{"spec": {}}'), **{"generator/0000": np.zeros(3)})
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    widget = explorer_or_message(path=path)
+    assert isinstance(widget, ipywidgets.HTML) and widget.explorer is None
+    assert "infogan-message" in widget.value
+    assert "The latent explorer cannot start" in widget.value
+    assert "model &lt;1&gt;.npz" in widget.value and "<1>" not in widget.value
+
+
+def test_explorer_or_message_without_the_shipped_model(monkeypatch, tmp_path):
+    import infogan_utils.pretrained as pretrained
+
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
+    widget = explorer_or_message()
+    assert widget.explorer is None and "unknown pretrained model" in widget.value
+
+
+@pytest.mark.skipif(not (PRETRAINED_DIR / "mnist.npz").exists(), reason="the shipped model is not exported yet")
+def test_the_shipped_model_draws_the_digit_it_is_asked_for():
+    widget = explorer_or_message()
+    explorer = widget.explorer
+    assert explorer is not None, widget.value
+    agree = 0
+    for digit in range(10):
+        explorer.category.value = digit
+        agree += f"Q reads class <b>{digit}</b>" in explorer.status.value
+    assert agree >= 8, f"Q read back only {agree} of 10 categories"
