@@ -74,7 +74,8 @@ class LatentSpec:
         codes) integer indices and ``continuous`` (n, continuous_dim) in [-1, 1).
         """
         rng = np.random.default_rng(seed)
-        categorical = np.stack([rng.integers(0, k, size=n) for k in self.categorical_dims], axis=1)
+        categorical = np.stack([rng.integers(0, k, size=n) for k in self.categorical_dims], axis=1) \
+            if self.categorical_dims else np.zeros((n, 0), "int64")  # a plain GAN has no categorical code
         return {
             "noise": self.sample_noise(n, rng),
             "categorical": categorical.reshape(n, len(self.categorical_dims)).astype("int64"),
@@ -164,5 +165,6 @@ def sample_latent_tensors(spec, batch_size, seed_generator):
         parts.append(ops.one_hot(index, size))
     if spec.continuous_dim:
         parts.append(keras.random.uniform((batch_size, spec.continuous_dim), -1.0, 1.0, seed=seed_generator))
-    codes = ops.concatenate(parts, axis=1)
+    # a plain GAN (no codes) gets an empty (batch_size, 0) code tensor
+    codes = ops.concatenate(parts, axis=1) if parts else ops.zeros((batch_size, 0))
     return ops.concatenate([noise, codes], axis=1), codes

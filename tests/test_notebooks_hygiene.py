@@ -1,0 +1,137 @@
+"""Every committed notebook is clean: executed in order, no errors, small, with the series' layout.
+
+These tests read the notebooks' JSON only (they never run them; nbval does that in quick mode).
+"""
+
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import badges  # noqa: E402  (tools/badges.py)
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CHAPTERS = [path for path in NOTEBOOKS if badges.CHAPTER_NAME.match(path.name)]
+MAX_BYTES = 3 * 1024 * 1024
+SETTINGS = badges.read_settings(ROOT / "pyproject.toml")
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def source(cell):
+    text = cell.get("source", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def code_cells(notebook):
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+def test_the_series_is_there():
+    names = {path.name for path in CHAPTERS}
+    for name, _ in badges.CHAPTERS:
+        assert name in names, f"notebooks/{name} is missing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_executed_in_order(path):
+    counts = [cell.get("execution_count") for cell in code_cells(load(path)) if source(cell).strip()]
+    assert None not in counts, f"{path.name} has unexecuted code cells (execution_count null)"
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts {counts} are not 1..n"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_error_outputs(path):
+    for index, cell in enumerate(code_cells(load(path))):
+        for output in cell.get("outputs", []):
+            assert output.get("output_type") != "error", (
+                f"{path.name}, code cell {index + 1}: {output.get('ename')}: {output.get('evalue')}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_saved_widget_state(path):
+    notebook = load(path)
+    assert "widgets" not in notebook.get("metadata", {}), f"{path.name} saves widget state (metadata.widgets)"
+    for cell in notebook["cells"]:
+        assert "widgets" not in cell.get("metadata", {}), f"{path.name} has a cell with widget metadata"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_small_enough(path):
+    size = path.stat().st_size
+    assert size < MAX_BYTES, f"{path.name} is {size / 1e6:.1f} MB (limit 3 MB): lower the figures' dpi"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_title_and_badges(path):
+    notebook = load(path)
+    first = notebook["cells"][0]
+    assert first["cell_type"] == "markdown", f"{path.name}: the first cell must be markdown"
+    title = badges.notebook_title(notebook)
+    assert title is not None, f"{path.name}: the first line must be '# Chapter N: title'"
+    assert title[0] == int(path.name[:2]), f"{path.name}: its title says chapter {title[0]}"
+    line = badges.find_badge_line(notebook)
+    assert line is not None, f"{path.name}: no badge line in the first cell"
+    assert line == badges.badge_line(path, SETTINGS, voila=badges.voila_target(line)), (
+        f"{path.name}: badges disagree with pyproject.toml (run python tools/badges.py --write)")
+    assert "What you will learn" in source(first), f"{path.name}: the first cell has no 'What you will learn'"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_setup_cell_first(path):
+    first_code = code_cells(load(path))[0]
+    assert source(first_code).strip() == badges.setup_cell_source(SETTINGS).strip(), (
+        f"{path.name}: the first code cell is not the series' shared setup cell (tools/badges.py setup_cell_source)")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_summary_and_exercises(path):
+    headings = [line.strip() for cell in load(path)["cells"] if cell["cell_type"] == "markdown"
+                for line in source(cell).splitlines() if line.startswith("#")]
+    for wanted in ("Summary", "Exercises"):
+        assert any(re.match(rf"^#+\s+{wanted}\b", heading) for heading in headings), (
+            f"{path.name} has no '{wanted}' heading")
+
+
+def test_badges_check_passes():
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "badges.py"), "--check"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_badges_follow_pyproject(tmp_path):
+    """Changing the repository in pyproject.toml makes --check fail until --write has run."""
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[project.urls]\nRepository = "https://github.com/someone/elsewhere"\n[tool.infogan]\nbranch = "dev"\n')
+    settings = badges.read_settings(tmp_path / "pyproject.toml")
+    assert settings == ("someone", "elsewhere", "dev")
+    notebook = tmp_path / "notebooks" / "01_gan_basics.ipynb"
+    notebook.write_text((ROOT / "notebooks" / "01_gan_basics.ipynb").read_text(encoding="utf-8"), encoding="utf-8")
+    problems = badges.check_notebook(notebook, settings)
+    assert any("badge line disagrees" in problem for problem in problems)
+    assert any("setup cell installs from" in problem for problem in problems)
+    assert badges.write_notebook(notebook, settings)
+    line = badges.find_badge_line(json.loads(notebook.read_text()))
+    assert "colab.research.google.com/github/someone/elsewhere/blob/dev/notebooks/01_gan_basics.ipynb" in line
+    assert "mybinder.org/v2/gh/someone/elsewhere/dev?urlpath=lab/tree/notebooks/01_gan_basics.ipynb" in line
+    # the setup cell is not rewritten by --write: it still names the old repository
+    assert [p for p in badges.check_notebook(notebook, settings) if "setup cell" in p]
+
+
+def test_badge_urls():
+    settings = ("owner", "repo", "main")
+    assert badges.colab_url("02_latent_codes.ipynb", settings) == (
+        "https://colab.research.google.com/github/owner/repo/blob/main/notebooks/02_latent_codes.ipynb")
+    assert badges.binder_url("notebooks/02_latent_codes.ipynb", settings) == (
+        "https://mybinder.org/v2/gh/owner/repo/main?urlpath=lab/tree/notebooks/02_latent_codes.ipynb")
+    assert badges.voila_url("explorer_app.ipynb", settings) == (
+        "https://mybinder.org/v2/gh/owner/repo/main?urlpath=voila/render/notebooks/explorer_app.ipynb")

@@ -1,0 +1,56 @@
+"""environment.yml (Binder, conda) installs the same packages as pyproject.toml."""
+
+import pathlib
+import re
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*?)\s*$")
+
+
+def parse(requirement):
+    """``(normalised name, sorted version specifiers)`` of a requirement string."""
+    match = REQUIREMENT.match(requirement.split(";")[0])
+    assert match, f"cannot parse requirement {requirement!r}"
+    name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+    specifiers = tuple(sorted(s.replace(" ", "") for s in match.group(3).split(",") if s.strip()))
+    return name, specifiers
+
+
+def environment_pip_requirements(text):
+    """The entries of the ``- pip:`` list in environment.yml (a small reader: no YAML library needed)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"^\s*-\s*pip:\s*$", line))
+    indent = None
+    entries = []
+    for line in lines[start + 1:]:
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        match = re.match(r"^(\s*)-\s+(.+?)\s*(#.*)?$", line)
+        if not match or (indent is not None and len(match.group(1)) != indent):
+            break
+        indent = len(match.group(1))
+        entries.append(match.group(2).strip().strip("'\""))
+    return entries
+
+
+def test_environment_matches_pyproject():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    expected = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["notebooks"]
+    entries = environment_pip_requirements((ROOT / "environment.yml").read_text())
+    assert "-e ." in entries, "environment.yml must install the package itself (- -e .) for Binder"
+    found = [entry for entry in entries if entry != "-e ."]
+    assert sorted(map(parse, found)) == sorted(map(parse, expected)), (
+        "environment.yml's pip list differs from pyproject.toml's dependencies + the notebooks extra:\n"
+        f"  only in environment.yml: {sorted(set(map(parse, found)) - set(map(parse, expected)))}\n"
+        f"  only in pyproject.toml: {sorted(set(map(parse, expected)) - set(map(parse, found)))}")
+
+
+def test_parse():
+    assert parse("tensorflow>=2.16") == ("tensorflow", (">=2.16",))
+    assert parse("Foo_Bar >= 1, <2") == ("foo-bar", ("<2", ">=1"))
+    assert parse("infogan-utils[notebooks]") == ("infogan-utils", ())
