@@ -74,14 +74,20 @@ def plot_image_grid(images, columns=10, title=None, ax=None, row_labels=None, co
 
 
 def plot_traversal(model, continuous_index, values=np.linspace(-2.0, 2.0, 10), noise_seed=0, ax=None,
-                   title=None):
+                   title=None, rows=None, row_labels=None):
     """The paper's Figure 2 layout for one continuous code: rows are the categorical values, columns
-    vary code ``continuous_index`` over ``values`` (beyond the training range -1..1 by default)."""
-    noise, categorical, continuous = model.spec.traversal(continuous_index, values, noise_seed=noise_seed)
+    vary code ``continuous_index`` over ``values`` (beyond the training range -1..1 by default).
+
+    ``rows`` picks and orders the categorical values shown (default: all, in order), e.g. sorted by
+    the digit each category was matched to; ``row_labels`` names them (default: the values).
+    """
+    rows = list(range(model.spec.categorical_dims[0])) if rows is None else [int(k) for k in rows]
+    noise, categorical, continuous = model.spec.traversal(continuous_index, values, noise_seed=noise_seed,
+                                                          rows=rows)
     images = model.generate(noise, categorical, continuous)
     title = title or f"rows: categorical code, columns: c{continuous_index + 2} from {values[0]:g} to {values[-1]:g}"
     return plot_image_grid(images, columns=len(values), title=title, ax=ax,
-                           row_labels=[str(k) for k in range(model.spec.categorical_dims[0])],
+                           row_labels=row_labels if row_labels is not None else [str(k) for k in rows],
                            column_labels=[f"{v:.1f}" for v in values])
 
 
