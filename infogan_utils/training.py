@@ -270,6 +270,9 @@ class StepHistory(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         import csv
 
+        step = int(self.model.d_optimizer.iterations.numpy())
+        if logs and (not self.rows or self.rows[-1]["step"] != step):  # always log an epoch's last step
+            self.rows.append({"step": step} | {k: float(v) for k, v in logs.items()})
         if not self.rows:
             return
         write_header = not (self.append and self.path.exists())

@@ -1,0 +1,75 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def infogan(*arguments, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "infogan_utils", *arguments], capture_output=True, text=True,
+                          cwd=cwd, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+
+
+def assert_one_line_error(result, fragment):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("infogan")]
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    (["--steps", "-5"], "steps must not be negative"),
+    (["--dataset", "cifar10"], "unknown dataset 'cifar10'"),
+    (["--batch-size", "0"], "batch_size must be positive"),
+    (["--categorical-weight", "-1"], "must not be negative"),
+])
+def test_bad_train_arguments(arguments, fragment, tmp_path):
+    assert_one_line_error(infogan("train", "--out", str(tmp_path / "run"), *arguments), fragment)
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_unparseable_number_is_an_argparse_error():
+    result = infogan("train", "--steps", "many")
+    assert result.returncode == 2 and "invalid int value: 'many'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_run_folder_holding_another_configuration(tiny_run):
+    run_dir, _, _ = tiny_run
+    result = infogan("train", "--out", str(run_dir), "--steps", "40", "--batch-size", "64")
+    assert_one_line_error(result, "holds a run with another configuration (batch_size")
+
+
+def test_evaluate_a_folder_that_is_not_a_run(tmp_path):
+    assert_one_line_error(infogan("evaluate", str(tmp_path)), "is not a run folder")
+
+
+def test_evaluate_with_a_corrupt_checkpoint(tiny_run, tmp_path):
+    run_dir, _, _ = tiny_run
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text((run_dir / "config.json").read_text())
+    (broken / "checkpoint.npz").write_bytes(b"PK\x03\x04 truncated")
+    assert_one_line_error(infogan("evaluate", str(broken)), "is damaged and cannot be read")
+
+
+def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path):
+    out = tmp_path / "run"
+    result = infogan("train", "--steps", "12", "--batch-size", "32", "--train-subset", "512", "--steps-per-epoch", "6",
+                     "--out", str(out), "--export", str(tmp_path / "model.npz"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Training on CPU" in result.stdout or "Training on GPU" in result.stdout
+    for name in ("config.json", "checkpoint.npz", "metrics.json", "traversal_c2.png", "traversal_c3.png",
+                 "grids/epoch_002.png", "history.csv", "steps.csv"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("hungarian_accuracy", "majority_accuracy", "nmi", "categorical_mi", "steps", "images_per_second",
+                "wall_time_seconds", "config"):
+        assert key in metrics, key
+    assert metrics["steps"] == 12 and (tmp_path / "model.npz").is_file()
+    (out / "metrics.json").unlink()
+    result = infogan("evaluate", str(out))
+    assert result.returncode == 0 and "Hungarian accuracy" in result.stdout
+    assert json.loads((out / "metrics.json").read_text())["hungarian_accuracy"] == metrics["hungarian_accuracy"]

@@ -1,0 +1,99 @@
+import json
+
+import numpy as np
+import pytest
+
+import infogan_utils
+from infogan_utils.pretrained import PretrainedInfoGAN, export_pretrained, load_pretrained
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_run, tmp_path_factory):
+    run_dir, model, metrics = tiny_run
+    path = export_pretrained(run_dir, tmp_path_factory.mktemp("pretrained") / "tiny.npz")
+    return path, model, metrics
+
+
+def test_export_round_trip_within_float16_tolerance(exported):
+    path, model, metrics = exported
+    loaded = load_pretrained(path=path)
+    assert loaded.latent_spec == model.spec
+    assert loaded.metrics["hungarian_accuracy"] == metrics["hungarian_accuracy"]
+    sample = model.spec.sample(16, seed=0)
+    internal = sample["categorical"][:, 0]
+    labels = loaded.category_to_label[internal]
+    original = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
+    images = loaded.generate(labels, sample["continuous"], noise=sample["noise"])
+    assert images.shape == (16, 28, 28, 1) and images.dtype == np.float32
+    assert np.abs(images - original).max() < 1e-2
+
+
+def test_the_permutation_is_applied_in_generate_and_predict_codes(exported):
+    path, _, _ = exported
+    plain = load_pretrained(path=path)
+    permutation = [3, 0, 1, 2, 4, 5, 6, 7, 9, 8]  # category i is digit permutation[i]
+    renamed = PretrainedInfoGAN(plain.generator, plain.discriminator, plain.latent_spec, permutation)
+    continuous = np.zeros((10, 2), "float32")
+    noise = np.repeat(plain.latent_spec.sample_noise(1, np.random.default_rng(0)), 10, axis=0)
+    identity = PretrainedInfoGAN(plain.generator, plain.discriminator, plain.latent_spec)
+    raw = identity.generate(list(range(10)), continuous, noise=noise)  # raw[i]: internal category i
+    by_digit = renamed.generate(list(range(10)), continuous, noise=noise)  # by_digit[k]: digit k
+    for category, digit in enumerate(permutation):
+        assert np.array_equal(by_digit[digit], raw[category])
+    raw_probabilities, _ = identity.predict_codes(raw)
+    probabilities, means = renamed.predict_codes(raw)
+    assert probabilities.shape == (10, 10) and means.shape == (10, 2)
+    for category, digit in enumerate(permutation):
+        assert np.allclose(probabilities[:, digit], raw_probabilities[:, category])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: m.generate([10], [[0.0, 0.0]]), "whole numbers 0..9"),
+    (lambda m: m.generate([1.5], [[0.0, 0.0]]), "whole numbers 0..9"),
+    (lambda m: m.generate([1], [[0.0, 2.5]]), r"in \[-2, 2\]"),
+    (lambda m: m.generate([1], [[np.nan, 0.0]]), r"in \[-2, 2\]"),
+    (lambda m: m.generate([1, 2], [[0.0, 0.0]]), r"shape \(2, 2\)"),
+    (lambda m: m.generate([1], [[0.0, 0.0]], noise=np.zeros((1, 3))), r"noise must have shape \(1, 62\)"),
+    (lambda m: m.generate([], np.zeros((0, 2))), "non-empty"),
+    (lambda m: m.predict_codes(np.zeros((2, 32, 32))), r"shape \(n, 28, 28, 1\)"),
+])
+def test_bad_inputs_are_refused(exported, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(load_pretrained(path=exported[0]))
+
+
+def test_unknown_names_and_damaged_files(tmp_path):
+    with pytest.raises(ValueError, match="unknown pretrained model 'cifar'"):
+        load_pretrained("cifar")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="is not a readable pretrained model"):
+        load_pretrained(path=broken)
+    with pytest.raises(ValueError, match="no such pretrained model file"):
+        load_pretrained(path=tmp_path / "absent.npz")
+
+
+def test_a_bad_permutation_is_refused(exported):
+    plain = load_pretrained(path=exported[0])
+    with pytest.raises(ValueError, match="permutation"):
+        PretrainedInfoGAN(plain.generator, plain.discriminator, plain.latent_spec, [0] * 10)
+
+
+def test_the_shipped_mnist_model(mnist_path):
+    """The committed model: category k really draws digit k (read back by its own Q head)."""
+    assert "mnist" in infogan_utils.available_pretrained()
+    model = infogan_utils.load_pretrained("mnist")
+    assert model.latent_spec == infogan_utils.LatentSpec()
+    assert model.metrics["steps"] == 5000 and model.metrics["hungarian_accuracy"] > 0.9
+    images = model.generate(categorical=[3, 3], continuous=[[0.0, -1.5], [0.0, 1.5]], noise=None, seed=0)
+    assert images.shape == (2, 28, 28, 1) and 0.0 <= images.min() and images.max() <= 1.0
+    labels = np.repeat(np.arange(10), 20)
+    images = model.generate(labels, np.zeros((200, 2)), seed=1)
+    probabilities, _ = model.predict_codes(images)
+    assert np.mean(probabilities.argmax(axis=1) == labels) > 0.9
+    (_, _), (x_test, y_test) = infogan_utils.load_mnist(mnist_path)
+    probabilities, _ = model.predict_codes(x_test[:1000] / 255.0)
+    assert np.mean(probabilities.argmax(axis=1) == y_test[:1000]) > 0.85
+    size = sum(p.stat().st_size for p in (infogan_utils.pretrained.PRETRAINED_DIR).glob("*.npz"))
+    assert size < 30 * 2**20
+    json.dumps(model.metrics)
