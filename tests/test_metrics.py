@@ -68,3 +68,28 @@ def test_input_errors():
         metrics.majority_accuracy([], [])
     with pytest.raises(ValueError, match="non-negative"):
         metrics.confusion_matrix([0, -1], [0, 1])
+
+
+def _bar(shear=0.0, thickness=1):
+    image = np.zeros((28, 28))
+    for row in range(4, 24):
+        center = 14 + shear * (14 - row)
+        left = int(round(center - thickness / 2))
+        image[row, left:left + thickness] = 1.0
+    return image
+
+
+def test_slant_of_sheared_bars():
+    values = metrics.slant(np.stack([_bar(-0.3), _bar(0.0), _bar(0.3)]))
+    assert values[0] < -0.2 and abs(values[1]) < 1e-9 and values[2] > 0.2
+
+
+def test_width_grows_with_thickness():
+    widths = metrics.stroke_width(np.stack([_bar(thickness=1), _bar(thickness=3), _bar(thickness=6)]))
+    assert widths[0] < widths[1] < widths[2]
+    assert widths[0] == pytest.approx(0.0, abs=1e-9)  # a one-pixel vertical line has no spread across it
+
+
+def test_shape_measures_need_ink():
+    with pytest.raises(ValueError, match="needs some ink"):
+        metrics.slant(np.zeros((1, 28, 28)))
