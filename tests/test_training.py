@@ -156,3 +156,13 @@ def test_optimizers_have_the_papers_defaults():
     assert float(np.asarray(d_optimizer.learning_rate)) == pytest.approx(2e-4)
     assert float(np.asarray(g_optimizer.learning_rate)) == pytest.approx(1e-3)
     assert d_optimizer.beta_1 == 0.5 and g_optimizer.beta_1 == 0.5
+
+
+def test_training_is_reproducible_with_a_seed():
+    images = np.random.default_rng(0).integers(0, 255, (96, 28, 28)).astype(np.uint8)
+    weights = []
+    for _ in range(2):
+        model = build_model(TrainConfig(seed=7), jit_compile=False)
+        model.fit(make_dataset(images, 32, seed=7), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False)
+        weights.append([np.asarray(w) for w in model.generator.weights])
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
