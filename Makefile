@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TRAIN_ARGS ?=
+EXPLORE_PORT ?= 8866
 
 .PHONY: install lab test train explore benchmark clean
 
@@ -23,6 +24,11 @@ test: install  ## every test, the notebooks (in quick mode) included
 
 train: install  ## the paper's full MNIST run (override: make train TRAIN_ARGS="--steps 200")
 	$(BIN)/python -m infogan_utils train $(TRAIN_ARGS)
+
+explore: install  ## the latent explorer as a standalone Voila app (override: make explore EXPLORE_PORT=8900)
+	@echo "Latent explorer: open http://127.0.0.1:$(EXPLORE_PORT)/ in a browser (Ctrl-C stops the server)"
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m voila notebooks/explorer_app.ipynb --no-browser \
+		--port=$(EXPLORE_PORT) --Voila.ip=127.0.0.1
 
 benchmark: install  ## training speed on this machine
 	$(BIN)/python benchmarks/train_speed.py
