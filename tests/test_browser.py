@@ -3,7 +3,8 @@
 Test A serves the Voila app (notebooks/explorer_app.ipynb), test B opens the explorer in JupyterLab
 (chapter 05, or the app notebook while the shipped model or chapter 05 is missing) and runs all
 cells from the Run menu. Both click a category, move a continuous slider and check that the
-image's PNG bytes changed and that the page shows no error. Screenshots go to test-artifacts/.
+image's PNG bytes changed and that the page shows no error. A third test serves the app with a
+broken model file and expects a readable message. Screenshots go to test-artifacts/.
 
 Needs Debian's Chromium at /usr/bin/chromium (or INFOGAN_CHROMIUM=path); Playwright never downloads
 a browser here. If Chromium cannot start the tests FAIL; set INFOGAN_BROWSER_TESTS=0 to skip them.
@@ -55,10 +56,13 @@ def browser():
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(f"Chromium not found at {CHROMIUM}: " + HOW_TO_FIX, pytrace=False)
     with sync_playwright() as playwright:
+        chromium, failure = None, None
         try:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
         except Exception as error:  # playwright's errors carry the browser's own log
-            pytest.fail(f"Chromium at {CHROMIUM} could not start: {error}\n" + HOW_TO_FIX, pytrace=False)
+            failure = f"Chromium at {CHROMIUM} could not start: {error}\n" + HOW_TO_FIX
+        if failure:
+            pytest.fail(failure, pytrace=False)
         yield chromium
         chromium.close()
 
@@ -155,6 +159,19 @@ def voila_server(model_env, tmp_path_factory):
     command = [sys.executable, "-m", "voila", str(APP.relative_to(ROOT)), "--no-browser", f"--port={port}",
                "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
     server = Server("voila", command, model_env, tmp_path_factory.mktemp("voila"), port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def voila_server_with_a_broken_model(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("voila-broken")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK\x03\x04 this is not a model")
+    port = free_port()
+    command = [sys.executable, "-m", "voila", str(APP.relative_to(ROOT)), "--no-browser", f"--port={port}",
+               "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
+    server = Server("voila-broken", command, {"INFOGAN_EXPLORER_MODEL": str(broken)}, tmp_path, port)
     yield server
     server.stop()
 
@@ -313,6 +330,20 @@ def test_voila_app_redraws_when_the_controls_move(voila_server, page, artifacts)
     page.screenshot(path=str(artifacts / "voila_page_after.png"), full_page=True)
     check_no_error(page.inner_text("body"), "the Voila app")
     assert not page.page_errors, f"JavaScript errors on the Voila page: {page.page_errors}"
+
+
+def test_voila_app_explains_a_broken_model_file(voila_server_with_a_broken_model, page, artifacts):
+    for attempt in range(2):  # the server stays up: a second visit gets the same message
+        page.goto(voila_server_with_a_broken_model.url + "/", timeout=120_000)
+        message = page.locator(".infogan-message")
+        message.wait_for(timeout=120_000)
+        text = message.inner_text()
+        assert "The latent explorer cannot start" in text and "broken.npz" in text, text
+        assert "not a readable pretrained model" in text, text
+        assert "Traceback" not in page.inner_text("body")
+        assert page.locator(".widget-image").count() == 0
+    page.screenshot(path=str(artifacts / "voila_broken_model.png"), full_page=True)
+    assert voila_server_with_a_broken_model.process.poll() is None, "the Voila server stopped"
 
 
 def test_jupyterlab_runs_the_explorer_notebook(lab_server, page, artifacts):
