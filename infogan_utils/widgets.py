@@ -75,7 +75,9 @@ class LatentExplorer:
         controls = [self.category, *self.sliders, self.noise_seed, self.mode]
         for control in controls:
             control.observe(self._on_change, names="value")
-        self.widget = widgets.HBox([widgets.VBox(controls), widgets.VBox([self.image, self.status])])
+        # The controls keep their natural width; a wide sweep image scales down instead of squeezing them.
+        self.widget = widgets.HBox([widgets.VBox(controls, layout=widgets.Layout(flex="0 0 auto")),
+                                    widgets.VBox([self.image, self.status], layout=widgets.Layout(flex="1 1 auto"))])
         self.redraw()
 
     def continuous_values(self):
