@@ -135,3 +135,17 @@ def test_badge_urls():
         "https://mybinder.org/v2/gh/owner/repo/main?urlpath=lab/tree/notebooks/02_latent_codes.ipynb")
     assert badges.voila_url("explorer_app.ipynb", settings) == (
         "https://mybinder.org/v2/gh/owner/repo/main?urlpath=voila/render/notebooks/explorer_app.ipynb")
+
+
+def test_references_outside_chapters(tmp_path):
+    """README.md and app notebooks: launch URLs must name pyproject's repository and branch and existing notebooks."""
+    readme = tmp_path / "README.md"
+    owner, repo, branch = SETTINGS
+    readme.write_text(f"[ok](https://mybinder.org/v2/gh/{owner}/{repo}/{branch}?urlpath=lab/tree/notebooks/00_index.ipynb)\n"
+                      f"[bad](https://mybinder.org/v2/gh/{owner}/{repo}/other?urlpath=voila/render/notebooks/missing.ipynb)\n"
+                      "[bad](https://colab.research.google.com/github/someone/else/blob/main/notebooks/00_index.ipynb)\n")
+    problems = badges.check_references(readme, SETTINGS)
+    assert len(problems) == 3, problems
+    assert any("branch 'other'" in p for p in problems)
+    assert any("missing.ipynb" in p for p in problems)
+    assert any("someone/else" in p for p in problems)
