@@ -108,7 +108,8 @@ def report(results, info, model_label, repeats, warmup):
         f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC with "
         f"`python benchmarks/redraw_speed.py` on {model_label} (generator {info['generator_parameters']:,} "
         f"parameters, discriminator with Q head {info['discriminator_parameters']:,}): {repeats} timed calls "
-        f"after {warmup} warm-up calls, a different category, continuous codes and noise seed each time.",
+        f"after {warmup} warm-up calls, a different category, continuous codes and noise seed each time. "
+        "The speed depends on the architecture (the parameter counts), not on the trained weights.",
         "",
         f"Machine: {info['cpu']}, {info['cpu_count']} CPUs ({info['usable_cpus']} usable), "
         f"load average {info['load_average']} when the run started (other jobs share the machine), "

@@ -153,7 +153,7 @@ class Server:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # one test each: stopped (with its kernel) as soon as the test ends
 def voila_server(model_env, tmp_path_factory):
     port = free_port()
     command = [sys.executable, "-m", "voila", str(APP.relative_to(ROOT)), "--no-browser", f"--port={port}",
@@ -163,7 +163,7 @@ def voila_server(model_env, tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # one test each: stopped (with its kernel) as soon as the test ends
 def voila_server_with_a_broken_model(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("voila-broken")
     broken = tmp_path / "broken.npz"
@@ -193,7 +193,7 @@ LAB_SETTINGS = {  # no news pop-up, no update check, no autosave
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # one test each: stopped (with its kernel) as soon as the test ends
 def lab_server(model_env, tmp_path_factory):
     """JupyterLab on a copy of the notebook (JupyterLab saves notebooks; the repository's stay untouched)."""
     port = free_port()
@@ -368,26 +368,48 @@ def test_voila_app_explains_a_broken_model_file(voila_server_with_a_broken_model
     assert voila_server_with_a_broken_model.process.poll() is None, "the Voila server stopped"
 
 
-def test_jupyterlab_runs_the_explorer_notebook(lab_server, page, artifacts):
-    notebook = lab_notebook()
-    page.goto(f"{lab_server.url}/lab/tree/{notebook.name}", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    kernel_idle = ".jp-StatusBar-TextItem:text-matches('\\\\| Idle$')"  # "Python 3 (ipykernel) | Idle"
-    page.wait_for_selector(kernel_idle, timeout=120_000)  # Run All before this would be lost
+def run_all_cells(page):
+    """Run → Run All Cells from the menu bar."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
+ALL_CELLS_RAN = """() => {
+    const prompts = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt'));
+    return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+}"""
+ANY_CELL_STARTED = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt'))
+    .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
+
+
+def test_jupyterlab_runs_the_explorer_notebook(lab_server, page, artifacts):
+    notebook = lab_notebook()
+    kernel_idle = ".jp-StatusBar-TextItem:text-matches('\\\\| Idle$')"  # "Python 3 (ipykernel) | Idle"
     explorer = page.locator(".jp-OutputArea-output .widget-hbox:has(.widget-toggle-buttons):has(.widget-image)").first
+    step = "opening the notebook"
     try:
+        page.goto(f"{lab_server.url}/lab/tree/{notebook.name}", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        step = "waiting for the kernel"
+        page.wait_for_selector(kernel_idle, timeout=180_000)  # Run All before this would be lost
+        step = "Run All Cells"
+        for attempt in range(3):  # a Run All sent while the kernel connection settles can be dropped
+            run_all_cells(page)
+            try:
+                page.wait_for_function(ANY_CELL_STARTED, timeout=15_000)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+        step = "waiting for the explorer widget"
         explorer.wait_for(state="attached", timeout=180_000)
-        # every cell has run once no prompt shows [*] and the kernel is idle
-        page.wait_for_function("""() => {
-            const prompts = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt'));
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""", timeout=180_000)
+        step = "waiting for every cell to finish"
+        page.wait_for_function(ALL_CELLS_RAN, timeout=180_000)
         page.wait_for_selector(kernel_idle, timeout=60_000)
-    except Exception:
+    except Exception as error:
         page.screenshot(path=str(artifacts / "lab_timeout.png"), full_page=True)
-        raise AssertionError(f"{notebook.name} did not finish in JupyterLab; server log:\n{lab_server.log_tail()}")
+        raise AssertionError(f"{notebook.name} in JupyterLab: failed at {step!r}: {error}\n"
+                             f"server log:\n{lab_server.log_tail()}") from None
     outputs = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
     check_no_error(outputs, f"{notebook.name} in JupyterLab")
     page.screenshot(path=str(artifacts / "lab_before.png"))
