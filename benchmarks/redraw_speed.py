@@ -135,6 +135,7 @@ def report(results, info, model_label, repeats, warmup):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="an exported model file (default: the shipped MNIST model)")
+    parser.add_argument("--label", help="how the report names the model (default: the file name)")
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--output", default=str(HERE / "REDRAW.md"), help="the report to write")
@@ -147,8 +148,8 @@ def main(argv=None):
     import tensorflow as tf
 
     model = load_pretrained("mnist", path=arguments.model)
-    label = f"`{pathlib.Path(arguments.model).name}`" if arguments.model else \
-        "the shipped model (`load_pretrained(\"mnist\")`)"
+    label = arguments.label or (f"`{pathlib.Path(arguments.model).name}`" if arguments.model else
+                                "the shipped model (`load_pretrained(\"mnist\")`)")
     info = dict(machine(), tensorflow=tf.__version__, keras=keras.__version__,
                 generator_parameters=model.generator.count_params(),
                 discriminator_parameters=model.discriminator.count_params())
