@@ -77,7 +77,7 @@ class LatentExplorer:
             control.observe(self._on_change, names="value")
         # The controls keep their natural width; a wide sweep image scales down instead of squeezing them.
         self.widget = widgets.HBox([widgets.VBox(controls, layout=widgets.Layout(flex="0 0 auto")),
-                                    widgets.VBox([self.image, self.status], layout=widgets.Layout(flex="1 1 auto"))])
+                                    widgets.VBox([self.image, self.status], layout=widgets.Layout(flex="0 1 auto"))])
         self.redraw()
 
     def continuous_values(self):
