@@ -12,10 +12,10 @@ The servers run with pytest's own Python and are stopped (with their kernels) af
 """
 
 import base64
+import json
 import os
 import pathlib
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -195,12 +195,17 @@ LAB_SETTINGS = {  # no news pop-up, no update check, no autosave
 
 @pytest.fixture  # one test each: stopped (with its kernel) as soon as the test ends
 def lab_server(model_env, tmp_path_factory):
-    """JupyterLab on a copy of the notebook (JupyterLab saves notebooks; the repository's stay untouched)."""
+    """JupyterLab on a copy of the notebook without its outputs (JupyterLab saves notebooks; the
+    repository's stay untouched)."""
     port = free_port()
     tmp_path = tmp_path_factory.mktemp("lab")
     root = tmp_path / "notebooks"
     root.mkdir()
-    shutil.copy(lab_notebook(), root)
+    notebook = json.loads(lab_notebook().read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:  # a fresh notebook: prompts then show what this run did
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    (root / lab_notebook().name).write_text(json.dumps(notebook), encoding="utf-8")
     for name, text in LAB_SETTINGS.items():
         (tmp_path / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "settings" / name).write_text(text)
