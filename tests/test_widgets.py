@@ -160,3 +160,18 @@ def test_the_shipped_model_draws_the_digit_it_is_asked_for():
         explorer.category.value = digit
         agree += f"Q reads class <b>{digit}</b>" in explorer.status.value
     assert agree >= 8, f"Q read back only {agree} of 10 categories"
+
+
+def test_make_explore_serves_the_app_notebook_with_voila():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    makefile = (root / "Makefile").read_text()
+    match = re.search(r"^explore: install\b.*?\n((?:\t.*\n?)+)", makefile, re.M)
+    assert match, "the Makefile needs an `explore: install` target"
+    recipe = match.group(1)
+    assert "-m voila notebooks/explorer_app.ipynb" in recipe and "--no-browser" in recipe
+    assert "127.0.0.1" in recipe and "http://" in recipe  # localhost only, and it prints the URL
+    app = (root / "notebooks" / "explorer_app.ipynb").read_text()
+    assert "explorer_or_message(" in app and "INFOGAN_EXPLORER_MODEL" in app
