@@ -27,6 +27,7 @@ def _groups(model):
         "d_optimizer": model.d_optimizer.variables,
         "g_optimizer": model.g_optimizer.variables,
         "seed_generator": [model.seed_generator.state],
+        "step_counter": [model.step_counter],
     }
 
 
@@ -70,6 +71,9 @@ def load_checkpoint(model, path):
         assignments = []
         for group, variables in _groups(model).items():
             stored = sorted(key for key in archive.files if key.startswith(group + "/"))
+            if group == "step_counter" and not stored:  # written before the counter existed
+                assignments.append((variables[0], meta["steps"]))
+                continue
             if len(stored) != len(variables):
                 raise CheckpointError(f"{path} holds {len(stored)} {group} arrays, the model has "
                                       f"{len(variables)}: it was written for another architecture")

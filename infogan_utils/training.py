@@ -62,6 +62,9 @@ class InfoGAN(keras.Model):
         self.categorical_weight = float(categorical_weight)
         self.continuous_weight = float(continuous_weight)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        # Counted here rather than read from an optimizer: under mixed precision the loss-scale
+        # optimizer skips the steps whose gradients overflow, and its count falls behind.
+        self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in (
             "d_loss", "g_loss", "categorical_loss", "continuous_loss", "categorical_mi")}
 
@@ -102,6 +105,7 @@ class InfoGAN(keras.Model):
         self.d_optimizer.apply(tape.gradient(scaled_d_loss, d_weights), d_weights)
         self.g_optimizer.apply(tape.gradient(scaled_g_loss, g_weights), g_weights)
         del tape
+        self.step_counter.assign_add(1)
         values = {
             "d_loss": d_loss,
             "g_loss": g_loss,
@@ -116,7 +120,7 @@ class InfoGAN(keras.Model):
     @property
     def steps(self):
         """The number of training steps taken so far."""
-        return int(self.d_optimizer.iterations.numpy())
+        return int(self.step_counter.numpy())
 
     def generate(self, noise, categorical, continuous, batch_size=500):
         """Images in [0, 1] for explicit latent values (NumPy in, NumPy out)."""
@@ -263,14 +267,14 @@ class StepHistory(keras.callbacks.Callback):
         self.rows = []
 
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.d_optimizer.iterations.numpy())
+        step = self.model.steps
         if step % self.every == 0 and logs:
             self.rows.append({"step": step} | {k: float(v) for k, v in logs.items()})
 
     def on_epoch_end(self, epoch, logs=None):
         import csv
 
-        step = int(self.model.d_optimizer.iterations.numpy())
+        step = self.model.steps
         if logs and (not self.rows or self.rows[-1]["step"] != step):  # always log an epoch's last step
             self.rows.append({"step": step} | {k: float(v) for k, v in logs.items()})
         if not self.rows:
