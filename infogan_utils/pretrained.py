@@ -123,7 +123,8 @@ class PretrainedInfoGAN:
         """
         from .training import predict_codes
 
-        images = np.asarray(images, dtype="float32")
+        images = np.asarray(images)
+        images = images.astype("float32") / 255.0 if np.issubdtype(images.dtype, np.integer) else images.astype("float32")
         if images.ndim == 3:
             images = images[..., None]
         if images.ndim != 4 or images.shape[1:] != tuple(self.discriminator.input_shape[1:]):

@@ -133,8 +133,12 @@ class InfoGAN(keras.Model):
 
 
 def predict_codes(discriminator, spec, images, batch_size=500):
-    """Run the Q head: returns (n, sum of categorical sizes) probabilities and (n, continuous_dim) means."""
-    images = np.asarray(images, dtype="float32")
+    """Run the Q head: returns (n, sum of categorical sizes) probabilities and (n, continuous_dim) means.
+
+    ``images`` are in [0, 1]; integer (uint8, 0..255) images are scaled to [0, 1] first.
+    """
+    images = np.asarray(images)
+    images = images.astype("float32") / 255.0 if np.issubdtype(images.dtype, np.integer) else images.astype("float32")
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4 or images.shape[1:] != tuple(discriminator.input_shape[1:]):

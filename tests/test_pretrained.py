@@ -97,3 +97,12 @@ def test_the_shipped_mnist_model(mnist_path):
     size = sum(p.stat().st_size for p in (infogan_utils.pretrained.PRETRAINED_DIR).glob("*.npz"))
     assert size < 30 * 2**20
     json.dumps(model.metrics)
+
+
+def test_uint8_images_are_scaled_like_the_training_data(exported, mnist_path):
+    """The loaders return uint8 0..255; Q was trained on [0, 1]. Both must give the same reading."""
+    model = load_pretrained(path=exported[0])
+    (_, _), (x_test, _) = infogan_utils.load_mnist(mnist_path)
+    as_uint8, _ = model.predict_codes(x_test[:300])
+    as_float, _ = model.predict_codes(x_test[:300].astype("float32") / 255.0)
+    assert np.allclose(as_uint8, as_float, atol=1e-6)
