@@ -30,6 +30,7 @@ def main():
     parser.add_argument("--runs", default=str(ROOT / "runs"), help="folder for the run folders")
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     parser.add_argument("--no-train", action="store_true", help="only collect finished runs")
+    parser.add_argument("--note", default="", help="a remark printed under the table (e.g. how busy the machine was)")
     arguments = parser.parse_args()
     if arguments.steps <= 0:
         parser.error("--steps must be positive")
@@ -90,6 +91,8 @@ def write_results(arguments, rows):
                      f"{m['nmi']:.4f} | {m['categorical_mi']:.3f} | - | - |")
     lines += ["", f"Median Hungarian accuracy: **{statistics.median(hungarian):.4f}**; "
               f"minimum: **{min(hungarian):.4f}** ({len(rows)} seed{'s' if len(rows) > 1 else ''}).", ""]
+    if arguments.note:
+        lines += [f"Note: {arguments.note}", ""]
     lines += continuous_section()
     pathlib.Path(arguments.results).write_text("\n".join(lines))
     print("\n".join(lines))
