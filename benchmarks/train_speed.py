@@ -6,7 +6,7 @@ Measures, on this machine:
   * a plain ``tf.function`` step written the usual way (a D update, then a G update with a fresh
     batch of latents), as in most tutorials, for comparison.
 
-Usage: ``python benchmarks/train_speed.py [--steps 60] [--write benchmarks/SPEED.md]``
+Usage: ``python benchmarks/train_speed.py [--steps 150] [--write benchmarks/SPEED.md]``
 """
 
 import argparse
@@ -85,21 +85,30 @@ def time_plain(steps, images):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--repeats", type=int, default=3, help="measure each variant this many times, interleaved")
     parser.add_argument("--write", help="also write the table to this Markdown file")
     arguments = parser.parse_args()
     if arguments.steps <= 0:
         parser.error("--steps must be positive")
+    if arguments.repeats <= 0:
+        parser.error("--repeats must be positive")
     images = np.random.default_rng(0).uniform(0, 1, (BATCH * 8, 28, 28, 1)).astype("float32")
-    results = [
-        ("infogan_utils InfoGAN.fit, XLA (default)", time_fit(True, arguments.steps, images)),
-        ("infogan_utils InfoGAN.fit, no XLA", time_fit(False, arguments.steps, images)),
-        ("plain tf.function step (D then G, two forward passes)", time_plain(arguments.steps, images)),
-    ]
-    lines = [f"Training speed, batch {BATCH}, {arguments.steps} timed steps after warm-up, on {machine()}.", "",
-             "| variant | images/s |", "| --- | ---: |"]
-    lines += [f"| {name} | {speed:.0f} |" for name, speed in results]
-    lines += ["", f"Command: `python benchmarks/train_speed.py --steps {arguments.steps}`"]
+    variants = {
+        "infogan_utils InfoGAN.fit, XLA (default)": lambda: time_fit(True, arguments.steps, images),
+        "infogan_utils InfoGAN.fit, no XLA": lambda: time_fit(False, arguments.steps, images),
+        "plain tf.function step (D then G, two forward passes)": lambda: time_plain(arguments.steps, images),
+    }
+    speeds = {name: [] for name in variants}
+    for _ in range(arguments.repeats):  # interleaved, so a busy moment does not hit one variant only
+        for name, measure in variants.items():
+            speeds[name].append(measure())
+    lines = [f"Training speed, batch {BATCH}, {arguments.steps} timed steps after warm-up, each variant measured "
+             f"{arguments.repeats} times (interleaved), on {machine()}.", "",
+             "| variant | median images/s | min | max |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {name} | {np.median(values):.0f} | {min(values):.0f} | {max(values):.0f} |"
+              for name, values in speeds.items()]
+    lines += ["", f"Command: `python benchmarks/train_speed.py --steps {arguments.steps} --repeats {arguments.repeats}`"]
     print("\n".join(lines))
     if arguments.write:
         pathlib.Path(arguments.write).write_text("\n".join(lines) + "\n")
