@@ -9,7 +9,6 @@ The loaders look for the data in this order:
 """
 
 import gzip
-import hashlib
 import os
 import pathlib
 import zipfile
@@ -99,6 +98,15 @@ def to_unit_range(images):
     if images.ndim != 4:
         raise ValueError(f"expected images of shape (n, height, width[, 1]), got {images.shape}")
     return images.astype("float32") / 255.0
+
+
+def as_float_images(images):
+    """Images as float32 in [0, 1]: integer images (uint8, 0..255, as the loaders return them) are scaled,
+    float images are taken to be in [0, 1] already."""
+    images = np.asarray(images)
+    if np.issubdtype(images.dtype, np.integer):
+        return images.astype("float32") / 255.0
+    return images.astype("float32")
 
 
 def make_dataset(images, batch_size=128, seed=0, repeat=True):
@@ -210,11 +218,3 @@ def _download_fashion_mnist():
             os.replace(path, folder / name)
     return folder
 
-
-def sha256_of(path):
-    """The SHA-256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

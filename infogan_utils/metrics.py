@@ -91,11 +91,9 @@ def evaluate_model(model, test_images, test_labels, n_generated=10000, seed=0):
     (0..255, as the loaders return them): they are scaled to [0, 1], the range the Q head was
     trained on.
     """
-    from .data import to_unit_range
+    from .data import as_float_images
 
-    test_images = np.asarray(test_images)
-    if np.issubdtype(test_images.dtype, np.integer):
-        test_images = to_unit_range(test_images)
+    test_images = as_float_images(test_images)
     spec = model.spec
     if not spec.categorical_dims:
         raise ValueError("the model has no categorical code to evaluate")

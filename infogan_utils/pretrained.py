@@ -15,6 +15,7 @@ import zipfile
 import numpy as np
 
 from .codes import LatentSpec
+from .data import as_float_images
 
 PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent / "pretrained"
 CONTINUOUS_RANGE = (-2.0, 2.0)
@@ -123,8 +124,7 @@ class PretrainedInfoGAN:
         """
         from .training import predict_codes
 
-        images = np.asarray(images)
-        images = images.astype("float32") / 255.0 if np.issubdtype(images.dtype, np.integer) else images.astype("float32")
+        images = as_float_images(images)
         if images.ndim == 3:
             images = images[..., None]
         if images.ndim != 4 or images.shape[1:] != tuple(self.discriminator.input_shape[1:]):

@@ -12,7 +12,6 @@ D and G are updated together from one forward pass. The information loss
 shared discriminator trunk (through D's optimizer) and the generator (through G's optimizer).
 """
 
-import math
 import pathlib
 
 import keras
@@ -21,6 +20,7 @@ import tensorflow as tf
 from keras import ops
 
 from .codes import LatentSpec, sample_latent_tensors
+from .data import as_float_images
 from .losses import discriminator_loss, generator_loss, information_losses
 
 PAPER_DEFAULTS = {
@@ -137,8 +137,7 @@ def predict_codes(discriminator, spec, images, batch_size=500):
 
     ``images`` are in [0, 1]; integer (uint8, 0..255) images are scaled to [0, 1] first.
     """
-    images = np.asarray(images)
-    images = images.astype("float32") / 255.0 if np.issubdtype(images.dtype, np.integer) else images.astype("float32")
+    images = as_float_images(images)
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4 or images.shape[1:] != tuple(discriminator.input_shape[1:]):
@@ -254,10 +253,6 @@ class CheckpointCallback(keras.callbacks.Callback):
 
         save_checkpoint(self.model, self.path, extra=self.extra)
 
-
-def steps_for_epochs(epochs, n_images, batch_size):
-    """How many updates ``epochs`` passes over ``n_images`` take at ``batch_size``."""
-    return math.ceil(epochs * (n_images // batch_size))
 
 
 class StepHistory(keras.callbacks.Callback):
