@@ -1,12 +1,18 @@
 """Unsupervised test accuracy of the categorical code over several seeds, written to RESULTS.md.
 
-Trains (or resumes) one run per seed with the package's defaults into ``runs/mnist-seed{N}``, then
-writes a table with a row per seed (Hungarian and majority accuracy, NMI, final categorical L_I,
-wall time, images/s), the median and the minimum, and the Spearman correlations of the shipped
-model's continuous codes with slant and width. Every figure comes from the run folders; nothing
-is typed by hand. No labels are used in training; runs are never selected by test accuracy.
+Trains (or resumes) one run per seed, then rewrites ``benchmarks/RESULTS.md`` from the run
+folders: a row per seed of the default configuration (Hungarian and majority accuracy, NMI, final
+categorical L_I, wall time, images/s) with the median and the minimum, an ablation table with a
+row per variant, and the Spearman correlations of the shipped model's continuous codes with slant
+and width. Every figure comes from the run folders' ``metrics.json``; nothing is typed by hand.
+No labels are used in training, and a run is never selected by its test accuracy.
 
-Usage: ``python benchmarks/unsupervised_accuracy.py --seeds 0 1 2 3 4 --steps 5000``
+Usage::
+
+    python benchmarks/unsupervised_accuracy.py --seeds 0 1 2 3 4 --steps 5000
+    python benchmarks/unsupervised_accuracy.py --variant paper --set noise_scale=1 --seeds 0 1 2
+
+The defaults go to ``runs/mnist-seed{N}``; a variant to ``runs/ablation/VARIANT/seed{N}``.
 """
 
 import argparse
@@ -22,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from infogan_utils.runs import RUN_FILES, TrainConfig, train_run  # noqa: E402
 
+COMMAND = "python benchmarks/unsupervised_accuracy.py"
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -29,30 +37,135 @@ def main():
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--runs", default=str(ROOT / "runs"), help="folder for the run folders")
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "RESULTS.md"))
-    parser.add_argument("--no-train", action="store_true", help="only collect finished runs")
+    parser.add_argument("--no-train", action="store_true", help="only rewrite the report from finished runs")
     parser.add_argument("--note", default="", help="a remark printed under the table (e.g. how busy the machine was)")
+    parser.add_argument("--variant", help="train an ablation variant into RUNS/ablation/VARIANT/seed{N}")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting of the variant that differs from the defaults (repeatable)")
     arguments = parser.parse_args()
     if arguments.steps <= 0:
         parser.error("--steps must be positive")
+    if arguments.overrides and not arguments.variant:
+        parser.error("--set needs --variant NAME")
+    if arguments.variant and not arguments.variant.replace("-", "").replace(".", "").replace("_", "").isalnum():
+        parser.error(f"--variant must be a plain folder name, got {arguments.variant!r}")
+    try:
+        overrides = parse_overrides(arguments.overrides)
+        TrainConfig(**overrides)
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
 
+    runs = pathlib.Path(arguments.runs)
+    if not arguments.no_train:
+        for seed in arguments.seeds:
+            run_dir = runs / "ablation" / arguments.variant / f"seed{seed}" if arguments.variant \
+                else runs / f"mnist-seed{seed}"
+            train_run(run_dir, TrainConfig(steps=arguments.steps, seed=seed, **overrides), verbose=2)
+
+    default_rows = finished_runs(sorted(runs.glob("mnist-seed*")), arguments.steps)
+    variants = {folder.name: finished_runs(sorted(folder.glob("seed*")), arguments.steps)
+                for folder in sorted((runs / "ablation").glob("*")) if folder.is_dir()}
+    if not default_rows and not any(variants.values()):
+        parser.exit(1, f"no runs of {arguments.steps} steps to report in {runs}\n")
+    lines = default_section(default_rows, arguments) + ablation_section(default_rows, variants, arguments.steps)
+    lines += continuous_section()
+    pathlib.Path(arguments.results).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+def parse_overrides(pairs):
+    """``["noise_scale=0.1", ...]`` as a dict of settings, each converted to its default's type."""
+    defaults = TrainConfig().to_dict()
+    overrides = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        if not separator or key not in defaults or key in ("seed", "steps"):
+            raise ValueError(f"--set takes KEY=VALUE with KEY a setting other than seed and steps "
+                             f"({', '.join(k for k in defaults if k not in ('seed', 'steps'))}); got {pair!r}")
+        kind = type(defaults[key])
+        if kind is bool:
+            overrides[key] = text.lower() in ("1", "true", "yes")
+        elif kind is list:
+            overrides[key] = [int(part) for part in text.split(",")]
+        else:
+            overrides[key] = kind(text)
+    return overrides
+
+
+def finished_runs(run_dirs, steps):
+    """``(seed, metrics)`` of the run folders that finished ``steps`` updates, in seed order."""
     rows = []
-    for seed in arguments.seeds:
-        run_dir = pathlib.Path(arguments.runs) / f"mnist-seed{seed}"
-        if not arguments.no_train:
-            train_run(run_dir, TrainConfig(steps=arguments.steps, seed=seed), verbose=2)
-        metrics_path = run_dir / RUN_FILES["metrics"]
-        if not metrics_path.exists():
-            print(f"seed {seed}: no metrics.json in {run_dir}, left out")
+    for run_dir in run_dirs:
+        path = run_dir / RUN_FILES["metrics"]
+        if not path.exists():
+            print(f"{run_dir}: no {RUN_FILES['metrics']}, left out")
             continue
-        metrics = json.loads(metrics_path.read_text())
-        if metrics["steps"] != arguments.steps:
-            print(f"seed {seed}: {run_dir} has {metrics['steps']} steps, not {arguments.steps}; left out")
+        metrics = json.loads(path.read_text())
+        if metrics["steps"] != steps:
+            print(f"{run_dir}: {metrics['steps']} steps, not {steps}; left out")
             continue
-        rows.append((seed, metrics))
-        print(f"seed {seed}: Hungarian {metrics['hungarian_accuracy']:.4f}")
+        rows.append((metrics["config"]["seed"], metrics))
+    return sorted(rows, key=lambda row: row[0])
+
+
+def summary(rows):
+    hungarian = [metrics["hungarian_accuracy"] for _, metrics in rows]
+    return statistics.median(hungarian), min(hungarian)
+
+
+def changed_settings(config):
+    """The settings (other than seed and steps) in which a run's configuration differs from today's defaults."""
+    mine = TrainConfig.from_dict(config)
+    defaults = TrainConfig(steps=mine.steps, seed=mine.seed)
+    values = mine.to_dict()
+    return ", ".join(f"`{key}={values[key]}`" for key in mine.differences(defaults) if key != "seed") or "(defaults)"
+
+
+def default_section(rows, arguments):
+    lines = ["# Unsupervised MNIST accuracy of the categorical code", ""]
     if not rows:
-        parser.exit(1, "no finished runs to report\n")
-    write_results(arguments, rows)
+        return lines + [f"No finished {arguments.steps}-step runs of the defaults yet.", ""]
+    seeds = " ".join(str(seed) for seed, _ in rows)
+    lines += [
+        f"Produced by `{COMMAND} --seeds {seeds} --steps {arguments.steps}` from the run folders' `metrics.json` "
+        f"(`runs/mnist-seed{{N}}`); machine: {rows[0][1].get('machine')}. Settings: the package's defaults, "
+        f"`TrainConfig()`.",
+        "The categorical code's argmax on the 10,000 real test images is matched to the labels after training "
+        "(labels are never used in training or to pick a run). The paper reports 5% error (95% accuracy).", "",
+        "| seed | Hungarian acc. | majority acc. | NMI | categorical L_I (max 2.303) | wall time | images/s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for seed, m in rows:
+        wall = m.get("wall_time_seconds")
+        timing = f"{wall / 60:.1f} min | {m.get('images_per_second') or 0:.0f}" if wall else "- | -"
+        lines.append(f"| {seed} | {m['hungarian_accuracy']:.4f} | {m['majority_accuracy']:.4f} | {m['nmi']:.4f} | "
+                     f"{m['categorical_mi']:.3f} | {timing} |")
+    median, minimum = summary(rows)
+    lines += ["", f"Median Hungarian accuracy: **{median:.4f}**; minimum: **{minimum:.4f}** "
+              f"({len(rows)} seed{'s' if len(rows) > 1 else ''}).", ""]
+    if arguments.note:
+        lines += [f"Note: {arguments.note}", ""]
+    return lines
+
+
+def ablation_section(default_rows, variants, steps):
+    rows = [(name, runs) for name, runs in variants.items() if runs]
+    if not rows:
+        return []
+    lines = ["## Ablation", "",
+             f"Each row is `{COMMAND} --variant NAME --set KEY=VALUE ... --seeds ... --steps {steps}` "
+             "(`runs/ablation/NAME/seed{N}`); the settings column lists what differs from today's defaults. "
+             "Hungarian test accuracy per seed, then the median and the minimum.", "",
+             "| variant | settings | seeds | Hungarian acc. per seed | median | min |",
+             "| --- | --- | ---: | --- | ---: | ---: |"]
+    if default_rows:
+        rows = [("defaults", default_rows)] + rows
+    for name, runs in rows:
+        median, minimum = summary(runs)
+        per_seed = ", ".join(f"{m['hungarian_accuracy']:.3f}" for _, m in runs)
+        lines.append(f"| {name} | {changed_settings(runs[0][1]['config'])} | {len(runs)} | {per_seed} | "
+                     f"{median:.3f} | {minimum:.3f} |")
+    return lines + [""]
 
 
 def continuous_section():
@@ -70,32 +183,6 @@ def continuous_section():
              "| code | slant | width |", "| --- | ---: | ---: |"]
     lines += [f"| {code} | {values['slant']:+.3f} | {values['width']:+.3f} |" for code, values in correlations.items()]
     return lines + [""]
-
-
-def write_results(arguments, rows):
-    hungarian = [m["hungarian_accuracy"] for _, m in rows]
-    lines = [
-        "# Unsupervised MNIST accuracy of the categorical code", "",
-        f"Produced by `python benchmarks/unsupervised_accuracy.py --seeds {' '.join(str(s) for s, _ in rows)} "
-        f"--steps {arguments.steps}` from the run folders' `metrics.json`; machine: {rows[0][1].get('machine')}.",
-        "The categorical code's argmax on the 10,000 real test images is matched to the labels after training "
-        "(labels are never used in training or to pick a run). The paper reports 5% error (95% accuracy).", "",
-        "| seed | Hungarian acc. | majority acc. | NMI | categorical L_I (max 2.303) | wall time | images/s |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for seed, m in rows:
-        wall = m.get("wall_time_seconds")
-        lines.append(f"| {seed} | {m['hungarian_accuracy']:.4f} | {m['majority_accuracy']:.4f} | {m['nmi']:.4f} | "
-                     f"{m['categorical_mi']:.3f} | {wall / 60:.1f} min | {m.get('images_per_second') or 0:.0f} |"
-                     if wall else f"| {seed} | {m['hungarian_accuracy']:.4f} | {m['majority_accuracy']:.4f} | "
-                     f"{m['nmi']:.4f} | {m['categorical_mi']:.3f} | - | - |")
-    lines += ["", f"Median Hungarian accuracy: **{statistics.median(hungarian):.4f}**; "
-              f"minimum: **{min(hungarian):.4f}** ({len(rows)} seed{'s' if len(rows) > 1 else ''}).", ""]
-    if arguments.note:
-        lines += [f"Note: {arguments.note}", ""]
-    lines += continuous_section()
-    pathlib.Path(arguments.results).write_text("\n".join(lines))
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ def build_parser():
     train.add_argument("--continuous-weight", type=float, default=defaults.continuous_weight)
     train.add_argument("--d-learning-rate", type=float, default=defaults.d_learning_rate)
     train.add_argument("--g-learning-rate", type=float, default=defaults.g_learning_rate)
+    train.add_argument("--noise-scale", type=float, default=defaults.noise_scale,
+                       help=f"the noise z is multiplied by this (default {defaults.noise_scale})")
     train.add_argument("--train-subset", type=int, default=0, help="train on the first N images only")
     train.add_argument("--steps-per-epoch", type=int, default=defaults.steps_per_epoch,
                        help="updates between image grids and checkpoints")
@@ -63,7 +65,8 @@ def _run(arguments):
             dataset=arguments.dataset.replace("-", "_"), steps=arguments.steps, batch_size=arguments.batch_size,
             seed=arguments.seed, categorical_weight=arguments.categorical_weight,
             continuous_weight=arguments.continuous_weight, d_learning_rate=arguments.d_learning_rate,
-            g_learning_rate=arguments.g_learning_rate, train_subset=arguments.train_subset,
+            g_learning_rate=arguments.g_learning_rate, noise_scale=arguments.noise_scale,
+            train_subset=arguments.train_subset,
             steps_per_epoch=arguments.steps_per_epoch)
         out = arguments.out or f"runs/{config.dataset.replace('_', '-')}-seed{config.seed}"
         # A live progress bar on a terminal, one line per epoch in a log file.

@@ -23,12 +23,15 @@ class LatentSpec:
         categorical_dims: the number of categories of each categorical code.
         continuous_dim: the number of continuous codes, each Uniform(-1, 1).
         noise_distribution: ``"uniform"`` (Uniform(-1, 1), as the official code) or ``"normal"``.
+        noise_scale: the noise is multiplied by this (1 in the paper). A small scale makes the
+            codes, not z, the largest part of the generator's input at the start of training.
     """
 
     noise_dim: int = 62
     categorical_dims: tuple = (10,)
     continuous_dim: int = 2
     noise_distribution: str = "uniform"
+    noise_scale: float = 1.0
 
     def __post_init__(self):
         object.__setattr__(self, "categorical_dims", tuple(int(k) for k in self.categorical_dims))
@@ -40,6 +43,8 @@ class LatentSpec:
             raise ValueError(
                 f"noise_distribution must be one of {NOISE_DISTRIBUTIONS}, got {self.noise_distribution!r}"
             )
+        if not self.noise_scale > 0:
+            raise ValueError(f"noise_scale must be positive, got {self.noise_scale}")
 
     @property
     def code_dim(self):
@@ -64,8 +69,10 @@ class LatentSpec:
     def sample_noise(self, n, rng):
         """Draw ``n`` noise vectors as a float32 array (n, noise_dim)."""
         if self.noise_distribution == "uniform":
-            return rng.uniform(-1.0, 1.0, size=(n, self.noise_dim)).astype("float32")
-        return rng.standard_normal((n, self.noise_dim)).astype("float32")
+            noise = rng.uniform(-1.0, 1.0, size=(n, self.noise_dim))
+        else:
+            noise = rng.standard_normal((n, self.noise_dim))
+        return (self.noise_scale * noise).astype("float32")
 
     def sample(self, n, seed=None):
         """Sample ``n`` latent vectors with NumPy.
@@ -158,6 +165,8 @@ def sample_latent_tensors(spec, batch_size, seed_generator):
         noise = keras.random.uniform((batch_size, spec.noise_dim), -1.0, 1.0, seed=seed_generator)
     else:
         noise = keras.random.normal((batch_size, spec.noise_dim), seed=seed_generator)
+    if spec.noise_scale != 1.0:
+        noise = noise * spec.noise_scale
     parts = []
     for size in spec.categorical_dims:
         logits = ops.zeros((batch_size, size))

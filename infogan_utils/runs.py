@@ -43,6 +43,7 @@ class TrainConfig:
     categorical_dims: tuple = (10,)
     continuous_dim: int = 2
     noise_distribution: str = "uniform"
+    noise_scale: float = 1.0
     q_hidden: int = 128
     learn_std: bool = False
     train_subset: int = 0  # 0: the whole training set
@@ -70,7 +71,8 @@ class TrainConfig:
         self.latent_spec()  # validates the code layout
 
     def latent_spec(self):
-        return LatentSpec(self.noise_dim, self.categorical_dims, self.continuous_dim, self.noise_distribution)
+        return LatentSpec(self.noise_dim, self.categorical_dims, self.continuous_dim, self.noise_distribution,
+                          self.noise_scale)
 
     def to_dict(self):
         return dataclasses.asdict(self) | {"categorical_dims": list(self.categorical_dims)}

@@ -25,6 +25,7 @@ def assert_one_line_error(result, fragment):
     (["--dataset", "cifar10"], "unknown dataset 'cifar10'"),
     (["--batch-size", "0"], "batch_size must be positive"),
     (["--categorical-weight", "-1"], "must not be negative"),
+    (["--noise-scale", "0"], "noise_scale must be positive"),
 ])
 def test_bad_train_arguments(arguments, fragment, tmp_path):
     assert_one_line_error(infogan("train", "--out", str(tmp_path / "run"), *arguments), fragment)

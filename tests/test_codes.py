@@ -85,3 +85,35 @@ def test_in_graph_sampling_matches_the_layout():
 def test_spec_round_trips_through_a_dict():
     spec = LatentSpec(noise_dim=10, categorical_dims=(4,), continuous_dim=3, noise_distribution="normal")
     assert LatentSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_noise_scale_shrinks_only_the_noise():
+    wide, narrow = LatentSpec(noise_scale=1.0), LatentSpec(noise_scale=0.1)
+    assert np.allclose(narrow.sample(100, seed=3)["noise"], 0.1 * wide.sample(100, seed=3)["noise"])
+    assert np.array_equal(narrow.sample(100, seed=3)["continuous"], wide.sample(100, seed=3)["continuous"])
+    assert np.allclose(LatentSpec(noise_distribution="normal", noise_scale=0.5).sample(3, seed=0)["noise"],
+                       0.5 * LatentSpec(noise_distribution="normal").sample(3, seed=0)["noise"])
+    noise, _, _ = narrow.traversal(0)
+    assert 0.0 < np.abs(noise).max() <= 0.1
+
+
+def test_in_graph_noise_is_scaled():
+    import keras
+
+    spec = LatentSpec(noise_scale=0.1)
+    latent, codes = sample_latent_tensors(spec, 2000, keras.random.SeedGenerator(0))
+    noise = np.asarray(latent)[:, :62]
+    assert 0.09 < np.abs(noise).max() <= 0.1  # Uniform(-0.1, 0.1)
+    assert np.abs(np.asarray(codes)[:, 10:]).max() > 0.9  # the continuous codes keep their range
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0])
+def test_noise_scale_must_be_positive(scale):
+    with pytest.raises(ValueError, match="noise_scale must be positive"):
+        LatentSpec(noise_scale=scale)
+
+
+def test_a_spec_saved_before_noise_scale_existed_reads_as_scale_one():
+    values = LatentSpec().to_dict()
+    del values["noise_scale"]
+    assert LatentSpec.from_dict(values).noise_scale == 1.0
