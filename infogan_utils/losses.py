@@ -71,6 +71,28 @@ def continuous_mutual_information(codes, mean, log_std=None):
     return entropy - gaussian_negative_log_likelihood(codes, mean, log_std, include_constant=True)
 
 
+def real_data_information(spec, q_outputs):
+    r"""The mutual information between real images and Q's categories, :math:`H(\bar q) - \mathbb{E}_x H(q(\cdot|x))`.
+
+    Computed on a batch of **real** images, with :math:`\bar q` the batch mean of Q's categorical
+    distributions (summed over categorical codes). It is largest (:math:`\ln k` for a ``k``-way code)
+    when Q is sure of every real image and uses all categories equally often. It needs no labels,
+    so it can be watched during training; it says how cleanly Q sorts real digits, not whether
+    its groups are the digit classes.
+    """
+    logits = q_outputs["categorical_logits"]
+    information, start = 0.0, 0
+    for size in spec.categorical_dims:
+        log_probs = ops.log_softmax(logits[:, start:start + size], axis=-1)
+        probs = ops.exp(log_probs)
+        conditional_entropy = -ops.mean(ops.sum(probs * log_probs, axis=-1))
+        mean_probs = ops.mean(probs, axis=0)
+        marginal_entropy = -ops.sum(mean_probs * ops.log(mean_probs + 1e-12))
+        information = information + marginal_entropy - conditional_entropy
+        start += size
+    return information
+
+
 def information_losses(spec, codes, q_outputs):
     """The categorical and continuous MI losses of a batch, as a dict of scalars.
 

@@ -21,7 +21,7 @@ from keras import ops
 
 from .codes import LatentSpec, sample_latent_tensors
 from .data import as_float_images
-from .losses import discriminator_loss, generator_loss, information_losses
+from .losses import discriminator_loss, generator_loss, information_losses, real_data_information
 
 PAPER_DEFAULTS = {
     "d_learning_rate": 2e-4,
@@ -66,7 +66,7 @@ class InfoGAN(keras.Model):
         # optimizer skips the steps whose gradients overflow, and its count falls behind.
         self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in (
-            "d_loss", "g_loss", "categorical_loss", "continuous_loss", "categorical_mi")}
+            "d_loss", "g_loss", "categorical_loss", "continuous_loss", "categorical_mi", "real_mi")}
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         """Set the two optimizers; D's also trains the Q head, which lives in the discriminator."""
@@ -106,12 +106,15 @@ class InfoGAN(keras.Model):
         self.g_optimizer.apply(tape.gradient(scaled_g_loss, g_weights), g_weights)
         del tape
         self.step_counter.assign_add(1)
+        # A label-free diagnostic, not a loss: how confidently and evenly Q sorts the real batch.
+        real_mi = real_data_information(self.spec, real_outputs) if self.spec.categorical_dims else 0.0
         values = {
             "d_loss": d_loss,
             "g_loss": g_loss,
             "categorical_loss": info["categorical"],
             "continuous_loss": info["continuous"],
             "categorical_mi": info["categorical_mi"],
+            "real_mi": real_mi,
         }
         for name, value in values.items():
             self.trackers[name].update_state(value)

@@ -67,3 +67,34 @@ def test_information_losses_split_the_code_vector():
     assert result["categorical"] == pytest.approx(math.log(2), rel=1e-6)
     assert result["categorical_mi"] == pytest.approx(0.0, abs=1e-6)
     assert result["continuous"] == pytest.approx(0.5 * 0.25, rel=1e-6)
+
+
+def real_logits(rows):
+    return {"categorical_logits": np.array(rows, "float32")}
+
+
+def test_real_data_information_is_largest_for_confident_balanced_predictions():
+    spec = LatentSpec(noise_dim=1, categorical_dims=(2,), continuous_dim=0)
+    sure_and_balanced = real_logits([[30.0, -30.0], [-30.0, 30.0]])
+    assert value(losses.real_data_information(spec, sure_and_balanced)) == pytest.approx(math.log(2), abs=1e-6)
+    everything_in_one_category = real_logits([[30.0, -30.0], [30.0, -30.0]])
+    assert value(losses.real_data_information(spec, everything_in_one_category)) == pytest.approx(0.0, abs=1e-6)
+    undecided = real_logits([[0.0, 0.0], [0.0, 0.0]])
+    assert value(losses.real_data_information(spec, undecided)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_real_data_information_on_hand_values():
+    # q(.|x1) = (0.75, 0.25), q(.|x2) = (0.25, 0.75): the mean is uniform, H = ln 2, and
+    # each row's entropy is -(0.75 ln 0.75 + 0.25 ln 0.25).
+    spec = LatentSpec(noise_dim=1, categorical_dims=(2,), continuous_dim=0)
+    logits = real_logits([[math.log(3.0), 0.0], [0.0, math.log(3.0)]])
+    row_entropy = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    assert value(losses.real_data_information(spec, logits)) == pytest.approx(math.log(2) - row_entropy, rel=1e-5)
+
+
+def test_real_data_information_adds_over_categorical_codes():
+    spec = LatentSpec(noise_dim=1, categorical_dims=(2, 3), continuous_dim=0)
+    logits = real_logits([[30, -30, 30, -30, -30], [-30, 30, -30, 30, -30], [30, -30, -30, -30, 30]])
+    # code 1 puts 2 of 3 images in one category, code 2 is sure and balanced over 3
+    expected = -(2 / 3 * math.log(2 / 3) + 1 / 3 * math.log(1 / 3)) + math.log(3)
+    assert value(losses.real_data_information(spec, logits)) == pytest.approx(expected, abs=1e-5)
