@@ -28,14 +28,20 @@ RUN_FILES = {
 
 @dataclasses.dataclass
 class TrainConfig:
-    """Everything that defines a run. The defaults are the paper's MNIST settings."""
+    """Everything that defines a run.
+
+    The defaults are the paper's MNIST settings and its official code's, except for one: the
+    continuous codes' weight is 0.1 (the paper's text asks for a smaller weight on continuous
+    codes; the official code used 1). In ``benchmarks/RESULTS.md`` it lifts the unsupervised test
+    accuracy of the categorical code; chapter 4 explains why.
+    """
 
     dataset: str = "mnist"
     steps: int = 5000
     batch_size: int = 128
     seed: int = 0
     categorical_weight: float = 1.0
-    continuous_weight: float = 1.0
+    continuous_weight: float = 0.1
     d_learning_rate: float = 2e-4
     g_learning_rate: float = 1e-3
     beta_1: float = 0.5
