@@ -24,7 +24,8 @@ class LatentSpec:
         continuous_dim: the number of continuous codes, each Uniform(-1, 1).
         noise_distribution: ``"uniform"`` (Uniform(-1, 1), as the official code) or ``"normal"``.
         noise_scale: the noise is multiplied by this (1 in the paper). A small scale makes the
-            codes, not z, the largest part of the generator's input at the start of training.
+            codes, not z, the largest part of the generator's input at the start of training; at
+            0.1 the generator all but ignored z on MNIST (each category drew nearly one image).
     """
 
     noise_dim: int = 62
