@@ -56,6 +56,16 @@ def read_checkpoint_meta(path):
         return json.loads(str(archive["meta"]))
 
 
+def _stored_spec(meta):
+    """The checkpoint's latent spec; fields added to LatentSpec later take their defaults."""
+    from .codes import LatentSpec
+
+    try:
+        return LatentSpec.from_dict(meta.get("spec") or {})
+    except (TypeError, ValueError):
+        return None
+
+
 def load_checkpoint(model, path):
     """Restore ``model``'s training state from ``path``; returns the checkpoint's description.
 
@@ -65,7 +75,7 @@ def load_checkpoint(model, path):
     path = pathlib.Path(path)
     with _open(path) as archive:
         meta = json.loads(str(archive["meta"]))
-        if meta.get("spec") != model.spec.to_dict():
+        if _stored_spec(meta) != model.spec:
             raise CheckpointError(f"{path} was written for latent spec {meta.get('spec')}, "
                                   f"not {model.spec.to_dict()}")
         assignments = []

@@ -94,6 +94,27 @@ def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
         checkpoints.load_checkpoint(other_spec, path)
 
 
+def rewrite_spec(path, change):
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    meta = json.loads(str(arrays["meta"]))
+    change(meta["spec"])
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+
+
+def test_a_checkpoint_written_before_noise_scale_existed_still_loads(tmp_path):
+    model = small_model()
+    path = checkpoints.save_checkpoint(model, tmp_path / "checkpoint.npz")
+    rewrite_spec(path, lambda spec: spec.pop("noise_scale"))  # the format of older releases
+    restored = small_model(seed=1)
+    checkpoints.load_checkpoint(restored, path)
+    assert all(np.array_equal(a, b) for a, b in zip(model.generator.get_weights(), restored.generator.get_weights()))
+    rewrite_spec(path, lambda spec: spec.update(noise_scale=0.5))
+    with pytest.raises(checkpoints.CheckpointError, match="latent spec"):
+        checkpoints.load_checkpoint(small_model(), path)
+
+
 def test_a_run_folder_is_complete(tiny_run):
     run_dir, model, metrics = tiny_run
     for name in ("config.json", "checkpoint.npz", "history.csv", "steps.csv", "metrics.json", "timing.json",
