@@ -116,9 +116,8 @@ def summary(rows):
 def changed_settings(config):
     """The settings (other than seed and steps) in which a run's configuration differs from today's defaults."""
     mine = TrainConfig.from_dict(config)
-    defaults = TrainConfig(steps=mine.steps, seed=mine.seed)
     values = mine.to_dict()
-    return ", ".join(f"`{key}={values[key]}`" for key in mine.differences(defaults) if key != "seed") or "(defaults)"
+    return ", ".join(f"`{key}={values[key]}`" for key in mine.differences(TrainConfig(seed=mine.seed))) or "(defaults)"
 
 
 def default_section(rows, arguments):

@@ -15,7 +15,6 @@ import zipfile
 import numpy as np
 
 from .codes import LatentSpec
-from .data import as_float_images
 
 PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent / "pretrained"
 CONTINUOUS_RANGE = (-2.0, 2.0)
@@ -124,21 +123,8 @@ class PretrainedInfoGAN:
         """
         from .training import predict_codes
 
-        images = as_float_images(images)
-        if images.ndim == 3:
-            images = images[..., None]
-        if images.ndim != 4 or images.shape[1:] != tuple(self.discriminator.input_shape[1:]):
-            raise ValueError(f"images must have shape (n, 28, 28, 1), got {images.shape}")
-        if len(images) <= 256:  # a direct call is much faster than predict() for a few images
-            outputs = self.discriminator(images, training=False)
-            size = self.latent_spec.categorical_dims[0]
-            logits = np.asarray(outputs["categorical_logits"])[:, :size]
-            probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probabilities /= probabilities.sum(axis=1, keepdims=True)
-            means = np.asarray(outputs.get("continuous_mean", np.zeros((len(images), 0))), "float32")
-        else:
-            probabilities, means = predict_codes(self.discriminator, self.latent_spec, images)
-            probabilities = probabilities[:, :self.latent_spec.categorical_dims[0]]
+        probabilities, means = predict_codes(self.discriminator, self.latent_spec, images)
+        probabilities = probabilities[:, :self.latent_spec.categorical_dims[0]]
         return probabilities[:, self.label_to_category].astype("float32"), means
 
 
