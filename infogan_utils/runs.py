@@ -42,6 +42,7 @@ class TrainConfig:
     seed: int = 0
     categorical_weight: float = 1.0
     continuous_weight: float = 0.1
+    categorical_augmentation: float = 0.0
     d_learning_rate: float = 2e-4
     g_learning_rate: float = 1e-3
     beta_1: float = 0.5
@@ -72,6 +73,8 @@ class TrainConfig:
             raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1}")
         if self.categorical_weight < 0 or self.continuous_weight < 0:
             raise ValueError("the information loss weights must not be negative")
+        if not self.categorical_augmentation >= 0:
+            raise ValueError(f"categorical_augmentation must not be negative, got {self.categorical_augmentation}")
         if 0 < self.train_subset < self.batch_size:
             raise ValueError(f"train_subset ({self.train_subset}) is smaller than a batch ({self.batch_size})")
         self.latent_spec()  # validates the code layout
@@ -112,7 +115,8 @@ def build_model(config, jit_compile="auto", mixed_precision="auto"):
     spec = config.latent_spec()
     generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
     model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
-                    continuous_weight=config.continuous_weight, seed=config.seed)
+                    continuous_weight=config.continuous_weight,
+                    categorical_augmentation=config.categorical_augmentation, seed=config.seed)
     d_optimizer, g_optimizer = make_optimizers(config.d_learning_rate, config.g_learning_rate,
                                                config.beta_1, mixed_precision=mixed_precision)
     # XLA is faster on both CPU (about 8% here) and GPU.

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from .augment import random_affine
 from .codes import LatentSpec, sample_latent_tensors
 from .data import as_float_images
 from .losses import discriminator_loss, generator_loss, information_losses, real_data_information
@@ -45,14 +46,19 @@ class InfoGAN(keras.Model):
         categorical_weight: lambda for the categorical codes' cross-entropy.
         continuous_weight: lambda for the continuous codes' Gaussian negative log-likelihood
             (0.1: the official code's 1 lets the continuous codes take over digit identity).
+        categorical_augmentation: strength of the random rotation, shear, scale and shift
+            (:func:`augment.random_affine`) applied to the generated images from which Q reads the
+            categorical codes; 0 turns it off. The continuous codes are always read undistorted.
         seed: seeds the latent sampling inside ``train_step``.
     """
 
     def __init__(self, generator, discriminator, spec=None, categorical_weight=1.0,
-                 continuous_weight=0.1, seed=0, **kwargs):
+                 continuous_weight=0.1, categorical_augmentation=0.0, seed=0, **kwargs):
         super().__init__(**kwargs)
         if categorical_weight < 0 or continuous_weight < 0:
             raise ValueError("the information loss weights must not be negative")
+        if not categorical_augmentation >= 0:
+            raise ValueError(f"categorical_augmentation must not be negative, got {categorical_augmentation}")
         self.generator = generator
         self.discriminator = discriminator
         self.spec = spec or LatentSpec()
@@ -62,6 +68,7 @@ class InfoGAN(keras.Model):
                 f"but the latent spec has input_dim {self.spec.input_dim}")
         self.categorical_weight = float(categorical_weight)
         self.continuous_weight = float(continuous_weight)
+        self.categorical_augmentation = float(categorical_augmentation)
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Counted here rather than read from an optimizer: under mixed precision the loss-scale
         # optimizer skips the steps whose gradients overflow, and its count falls behind.
@@ -94,7 +101,12 @@ class InfoGAN(keras.Model):
             fake_images = self.generator(latent, training=True)
             real_outputs = self.discriminator(real_images, training=True)
             fake_outputs = self.discriminator(fake_images, training=True)
-            info = information_losses(self.spec, codes, fake_outputs)
+            q_outputs = fake_outputs
+            if self.categorical_augmentation and self.spec.categorical_dims:
+                distorted = random_affine(fake_images, self.categorical_augmentation, self.seed_generator)
+                distorted_outputs = self.discriminator(distorted, training=True)
+                q_outputs = fake_outputs | {"categorical_logits": distorted_outputs["categorical_logits"]}
+            info = information_losses(self.spec, codes, q_outputs)
             info_loss = (self.categorical_weight * info["categorical"]
                          + self.continuous_weight * info["continuous"])
             d_loss = discriminator_loss(real_outputs["real_logit"], fake_outputs["real_logit"]) + info_loss

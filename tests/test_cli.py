@@ -26,6 +26,7 @@ def assert_one_line_error(result, fragment):
     (["--batch-size", "0"], "batch_size must be positive"),
     (["--categorical-weight", "-1"], "must not be negative"),
     (["--noise-scale", "0"], "noise_scale must be positive"),
+    (["--categorical-augmentation", "-1"], "categorical_augmentation must not be negative"),
 ])
 def test_bad_train_arguments(arguments, fragment, tmp_path):
     assert_one_line_error(infogan("train", "--out", str(tmp_path / "run"), *arguments), fragment)

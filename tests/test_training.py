@@ -1,11 +1,14 @@
 import json
 
+import keras
 import numpy as np
 import pytest
 
 from infogan_utils import checkpoints
+from infogan_utils.augment import random_affine
 from infogan_utils.codes import LatentSpec
 from infogan_utils.data import load_mnist, make_dataset
+from infogan_utils.models import build_infogan_models
 from infogan_utils.runs import TrainConfig, build_model, train_run
 from infogan_utils.training import InfoGAN, fit_steps, make_optimizers
 
@@ -31,6 +34,28 @@ def test_the_categorical_code_is_learned(mnist_path):
     probabilities, means = model.predict_codes(images)
     assert np.mean(probabilities.argmax(axis=1) == sample["categorical"][:, 0]) > 0.8
     assert np.corrcoef(means[:, 0], sample["continuous"][:, 0])[0, 1] > 0.5
+
+
+def test_with_categorical_augmentation_q_reads_the_category_from_distorted_images(mnist_path):
+    """Q only ever sees the categorical code through random distortions, and still learns it."""
+    (x_train, _), _ = load_mnist(mnist_path)
+    model = build_model(TrainConfig(seed=0, categorical_augmentation=1.0))
+    history = model.fit(make_dataset(x_train[:4096], batch_size=64, seed=0), epochs=6, steps_per_epoch=25,
+                        verbose=0, shuffle=False).history
+    assert history["categorical_mi"][-1] > 2.0, history["categorical_mi"]
+    sample = LatentSpec().sample(500, seed=1)
+    images = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
+    distorted = random_affine(images, 1.0, seed=keras.random.SeedGenerator(3)).numpy()
+    probabilities, _ = model.predict_codes(distorted)
+    assert np.mean(probabilities.argmax(axis=1) == sample["categorical"][:, 0]) > 0.8
+
+
+def test_a_negative_augmentation_strength_is_refused():
+    generator, discriminator = build_infogan_models()
+    with pytest.raises(ValueError, match="categorical_augmentation must not be negative"):
+        InfoGAN(generator, discriminator, categorical_augmentation=-1.0)
+    with pytest.raises(ValueError, match="categorical_augmentation must not be negative"):
+        TrainConfig(categorical_augmentation=-0.1)
 
 
 def test_without_the_information_term_q_learns_nothing(mnist_path):
