@@ -20,7 +20,7 @@ def small_model(seed=0):
 def test_the_categorical_code_is_learned(mnist_path):
     """A learning check: after 150 steps on 4,096 real digits, Q recovers the category from G's images."""
     (x_train, _), _ = load_mnist(mnist_path)
-    model = build_model(TrainConfig(seed=0))
+    model = build_model(TrainConfig(seed=0, categorical_augmentation=0.0))  # the paper's plain objective
     dataset = make_dataset(x_train[:4096], batch_size=64, seed=0)
     history = model.fit(dataset, epochs=6, steps_per_epoch=25, verbose=0, shuffle=False).history
     mi = history["categorical_mi"]
@@ -56,6 +56,19 @@ def test_a_negative_augmentation_strength_is_refused():
         InfoGAN(generator, discriminator, categorical_augmentation=-1.0)
     with pytest.raises(ValueError, match="categorical_augmentation must not be negative"):
         TrainConfig(categorical_augmentation=-0.1)
+
+
+def test_without_a_categorical_weight_the_augmentation_pass_is_skipped():
+    """With lambda_cat = 0 nothing reads the distorted images, so they must not touch D's batch-norm statistics."""
+    images = np.random.default_rng(0).integers(0, 255, (64, 28, 28)).astype(np.uint8)
+    trained = []
+    for augmentation in (0.0, 1.0):
+        model = build_model(TrainConfig(seed=5, categorical_weight=0.0, categorical_augmentation=augmentation),
+                            jit_compile=False)
+        model.fit(make_dataset(images, 16, seed=0), epochs=1, steps_per_epoch=2, verbose=0, shuffle=False)
+        trained.append(model)
+    for plain, augmented in zip(trained[0].discriminator.weights, trained[1].discriminator.weights):
+        assert np.array_equal(np.asarray(plain), np.asarray(augmented)), plain.path
 
 
 def test_without_the_information_term_q_learns_nothing(mnist_path):
