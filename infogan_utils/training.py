@@ -26,15 +26,6 @@ from .codes import LatentSpec, sample_latent_tensors
 from .data import as_float_images
 from .losses import discriminator_loss, generator_loss, information_losses, real_data_information
 
-PAPER_DEFAULTS = {
-    "d_learning_rate": 2e-4,
-    "g_learning_rate": 1e-3,
-    "beta_1": 0.5,
-    "batch_size": 128,
-    "categorical_weight": 1.0,
-    "continuous_weight": 1.0,
-}
-
 
 @keras.saving.register_keras_serializable(package="infogan_utils")
 class InfoGAN(keras.Model):
