@@ -219,11 +219,22 @@ def test_optimizers_have_the_papers_defaults():
     assert d_optimizer.beta_1 == 0.5 and g_optimizer.beta_1 == 0.5
 
 
-def test_training_is_reproducible_with_a_seed():
+def generator_weights_after_three_steps(config):
     images = np.random.default_rng(0).integers(0, 255, (96, 28, 28)).astype(np.uint8)
-    weights = []
-    for _ in range(2):
-        model = build_model(TrainConfig(seed=7), jit_compile=False)
-        model.fit(make_dataset(images, 32, seed=7), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False)
-        weights.append([np.asarray(w) for w in model.generator.weights])
-    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+    model = build_model(config, jit_compile=False)
+    model.fit(make_dataset(images, 32, seed=7), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False)
+    return [np.asarray(w) for w in model.generator.weights]
+
+
+def test_training_is_reproducible_with_a_seed():
+    paper = TrainConfig(seed=7, categorical_augmentation=0.0)
+    first, second = generator_weights_after_three_steps(paper), generator_weights_after_three_steps(paper)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    # With the distorted pass (a third D branch in each step) two identical runs on this CPU were seen to
+    # differ by about 1e-8 in some D weights after one step: the same samples, distortions and updates,
+    # but a float summation order that varies, most likely in the multi-threaded kernels' reductions.
+    # So the default is reproducible to float rounding, not bit for bit.
+    first, second = (generator_weights_after_three_steps(TrainConfig(seed=7)) for _ in range(2))
+    assert all(np.allclose(a, b, rtol=0, atol=1e-5) for a, b in zip(first, second))
+    other_seed = generator_weights_after_three_steps(TrainConfig(seed=8))
+    assert not all(np.allclose(a, b, rtol=0, atol=1e-3) for a, b in zip(first, other_seed))
