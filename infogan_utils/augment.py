@@ -58,8 +58,8 @@ def random_affine(images, strength, seed=None):
     each axis and shifts up to 2 pixels, all uniformly; 0 returns the images unchanged. ``seed`` is a
     ``keras.random.SeedGenerator`` (or an int).
     """
-    if not strength >= 0:
-        raise ValueError(f"the augmentation strength must not be negative, got {strength}")
+    if not (math.isfinite(strength) and strength >= 0):
+        raise ValueError(f"the augmentation strength must be a finite number that is not negative, got {strength}")
     images = tf.convert_to_tensor(images)
     if strength == 0:
         return images

@@ -53,8 +53,11 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         return _run(arguments)
-    except (ValueError, FileNotFoundError) as error:  # our errors are one line by design
+    except ValueError as error:  # our errors are one line by design
         parser.exit(2, f"infogan {arguments.command}: error: {error}\n")
+    except OSError as error:  # a file or folder that cannot be read or written
+        where = f": {error.filename}" if error.filename else ""
+        parser.exit(2, f"infogan {arguments.command}: error: {error.strerror or error}{where}\n")
     except KeyboardInterrupt:
         parser.exit(130, "interrupted; the last checkpoint is intact, run the same command to resume\n")
 
@@ -73,6 +76,8 @@ def _run(arguments):
             train_subset=arguments.train_subset,
             steps_per_epoch=arguments.steps_per_epoch)
         out = arguments.out or f"runs/{config.dataset.replace('_', '-')}-seed{config.seed}"
+        if arguments.export and os.path.isdir(arguments.export):
+            raise ValueError(f"--export {arguments.export} is a folder; name the .npz file to write")
         # A live progress bar on a terminal, one line per epoch in a log file.
         verbose = 0 if arguments.quiet else (1 if sys.stdout.isatty() else 2)
         train_run(out, config, verbose=verbose)

@@ -8,6 +8,7 @@ generator's input and lay out grids for traversals.
 
 import dataclasses
 import json
+import math
 
 import numpy as np
 
@@ -44,8 +45,8 @@ class LatentSpec:
             raise ValueError(
                 f"noise_distribution must be one of {NOISE_DISTRIBUTIONS}, got {self.noise_distribution!r}"
             )
-        if not self.noise_scale > 0:
-            raise ValueError(f"noise_scale must be positive, got {self.noise_scale}")
+        if not (math.isfinite(self.noise_scale) and self.noise_scale > 0):
+            raise ValueError(f"noise_scale must be a positive finite number, got {self.noise_scale}")
 
     @property
     def code_dim(self):

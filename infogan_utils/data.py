@@ -109,23 +109,36 @@ def as_float_images(images):
     return images.astype("float32")
 
 
-def make_dataset(images, batch_size=128, seed=0, repeat=True):
+def make_dataset(images, batch_size=128, seed=0, repeat=True, start_step=0):
     """A shuffled, batched, prefetched ``tf.data.Dataset`` of images in [0, 1].
 
-    Incomplete final batches are dropped, so every batch has ``batch_size`` images.
+    Every pass over the images is a fresh permutation drawn from ``(seed, pass number)`` alone, and
+    incomplete final batches are dropped, so every batch has ``batch_size`` images and batch ``s``
+    is the same whatever came before it. ``start_step`` begins the stream at batch ``start_step``:
+    a run resumed at step ``s`` sees exactly the batches a run that never stopped would have seen.
     """
     import tensorflow as tf
 
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if start_step < 0:
+        raise ValueError(f"start_step must not be negative, got {start_step}")
     images = to_unit_range(images)
     if len(images) < batch_size:
         raise ValueError(f"need at least batch_size={batch_size} images, got {len(images)}")
-    dataset = tf.data.Dataset.from_tensor_slices(images)
-    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        dataset = dataset.repeat()
-    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    count = len(images)
+    batches_per_pass = count // batch_size
+    first_pass, skip = divmod(int(start_step), batches_per_pass)
+    images = tf.constant(images)
+
+    def batches_of_pass(number):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(count, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), number]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
+
+    passes = tf.data.Dataset.counter(first_pass) if repeat else tf.data.Dataset.range(first_pass, first_pass + 1)
+    dataset = passes.flat_map(batches_of_pass).skip(skip)
+    return dataset.map(lambda indices: tf.gather(images, indices)).prefetch(tf.data.AUTOTUNE)
 
 
 def _find_file(name):

@@ -71,14 +71,22 @@ def mutual_information_estimate(probabilities, categories):
     return float(math.log(probabilities.shape[1]) + np.mean(np.log(np.maximum(picked, 1e-12))))
 
 
-def clustering_report(labels, clusters):
-    """Hungarian and majority accuracy, NMI, the confusion matrix and the Hungarian map as one dict."""
+def clustering_report(labels, clusters, n_clusters=None):
+    """Hungarian and majority accuracy, NMI, the confusion matrix and the Hungarian map as one dict.
+
+    ``n_clusters`` (K) makes the confusion matrix and the map cover every category, also those that
+    were never predicted; by default it is the largest category seen plus one.
+    """
+    labels, clusters = _check_pair(labels, clusters)
+    if n_clusters is not None and clusters.max() >= n_clusters:
+        raise ValueError(f"clusters go up to {clusters.max()}, more than n_clusters={n_clusters} allows")
+    mapping = hungarian_mapping(labels, clusters, n_clusters=n_clusters)
     return {
-        "hungarian_accuracy": hungarian_accuracy(labels, clusters),
+        "hungarian_accuracy": float(np.mean(mapping[clusters] == labels)),
         "majority_accuracy": majority_accuracy(labels, clusters),
         "nmi": normalized_mutual_information(labels, clusters),
-        "confusion_matrix": confusion_matrix(labels, clusters).tolist(),
-        "cluster_to_label": hungarian_mapping(labels, clusters).tolist(),
+        "confusion_matrix": confusion_matrix(labels, clusters, n_clusters=n_clusters).tolist(),
+        "cluster_to_label": mapping.tolist(),
     }
 
 
@@ -99,7 +107,7 @@ def evaluate_model(model, test_images, test_labels, n_generated=10000, seed=0):
         raise ValueError("the model has no categorical code to evaluate")
     size = spec.categorical_dims[0]
     probabilities, _ = model.predict_codes(test_images)
-    report = clustering_report(test_labels, probabilities[:, :size].argmax(axis=1))
+    report = clustering_report(test_labels, probabilities[:, :size].argmax(axis=1), n_clusters=size)
     sample = spec.sample(n_generated, seed=seed)
     images = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
     generated_probabilities, _ = model.predict_codes(images)

@@ -8,13 +8,12 @@ categorical value ``k`` means digit ``k``.
 """
 
 import json
-import os
 import pathlib
-import zipfile
 
 import numpy as np
 
 from .codes import LatentSpec
+from .storage import assign_arrays, read_arrays, variables_to_arrays, write_arrays
 
 PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent / "pretrained"
 CONTINUOUS_RANGE = (-2.0, 2.0)
@@ -61,26 +60,15 @@ class PretrainedInfoGAN:
         from .models import build_infogan_models
 
         path = pathlib.Path(path)
-        if not path.is_file():
-            raise ValueError(f"{path}: no such pretrained model file")
+        meta, arrays = read_arrays(path, ValueError, "pretrained model file")
         try:
-            with np.load(path, allow_pickle=False) as archive:
-                meta = json.loads(str(archive["meta"]))
-                arrays = {key: archive[key] for key in archive.files if key != "meta"}
             spec = LatentSpec.from_dict(meta["spec"])
-            config = meta.get("config", {})
-        except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as error:
+            config = dict(meta.get("config") or {})
+        except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{path} is not a readable pretrained model ({type(error).__name__}: {error})") from None
         generator, discriminator = build_infogan_models(
             spec, q_hidden=config.get("q_hidden", 128), learn_std=config.get("learn_std", False))
-        for group, model in (("generator", generator), ("discriminator", discriminator)):
-            stored = sorted(key for key in arrays if key.startswith(group + "/"))
-            if len(stored) != len(model.weights):
-                raise ValueError(f"{path} holds {len(stored)} {group} arrays, the architecture needs {len(model.weights)}")
-            for key, variable in zip(stored, model.weights):
-                if tuple(arrays[key].shape) != tuple(variable.shape):
-                    raise ValueError(f"{path}: {key} has shape {arrays[key].shape}, expected {tuple(variable.shape)}")
-                variable.assign(arrays[key].astype("float32"))
+        assign_arrays(arrays, {"generator": generator.weights, "discriminator": discriminator.weights}, path)
         return cls(generator, discriminator, spec, meta.get("category_to_label"), meta.get("metrics"), config)
 
     def generate(self, categorical, continuous, noise=None, seed=0):
@@ -131,25 +119,18 @@ class PretrainedInfoGAN:
 def export_pretrained(run_dir, path):
     """Write a run's weights as a float16 pretrained file at ``path`` (atomically), with its metrics
     and the Hungarian permutation. Returns the path."""
-    from .checkpoints import load_checkpoint
+    from .checkpoints import restore_latest
     from .runs import RUN_FILES, build_model, evaluate_run, read_config
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     config = read_config(run_dir)
     model = build_model(config)
-    load_checkpoint(model, run_dir / RUN_FILES["checkpoint"])
+    restore_latest(model, run_dir / RUN_FILES["checkpoint"])
     metrics_path = run_dir / RUN_FILES["metrics"]
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else evaluate_run(run_dir, model=model)
-    arrays = {}
-    for group, network in (("generator", model.generator), ("discriminator", model.discriminator)):
-        for index, variable in enumerate(network.weights):
-            arrays[f"{group}/{index:04d}"] = np.asarray(variable.numpy()).astype("float16")
+    arrays = variables_to_arrays({"generator": model.generator.weights,
+                                  "discriminator": model.discriminator.weights}, dtype="float16")
     meta = {"spec": model.spec.to_dict(), "config": config.to_dict(),
             "category_to_label": metrics["cluster_to_label"], "metrics": metrics}
-    arrays["meta"] = np.array(json.dumps(meta))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as handle:
-        np.savez_compressed(handle, **arrays)
-    os.replace(temporary, path)
+    write_arrays(path, arrays, meta, compress=True)
     return path

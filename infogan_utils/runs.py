@@ -7,7 +7,7 @@ again on the same folder resumes from the last checkpoint, and :func:`evaluate_r
 
 import dataclasses
 import json
-import os
+import math
 import pathlib
 import time
 
@@ -15,6 +15,7 @@ import numpy as np
 
 from .codes import LatentSpec
 from .data import DATASETS
+from .storage import write_json
 
 RUN_FILES = {
     "config": "config.json",
@@ -70,15 +71,16 @@ class TrainConfig:
         for name in ("batch_size", "steps_per_epoch", "q_hidden"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("d_learning_rate", "g_learning_rate"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("d_learning_rate", "g_learning_rate", "noise_scale"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive finite number, got {value}")
         if not 0 <= self.beta_1 < 1:
             raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1}")
-        if self.categorical_weight < 0 or self.continuous_weight < 0:
-            raise ValueError("the information loss weights must not be negative")
-        if not self.categorical_augmentation >= 0:
-            raise ValueError(f"categorical_augmentation must not be negative, got {self.categorical_augmentation}")
+        for name in ("categorical_weight", "continuous_weight", "categorical_augmentation"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
         if 0 < self.train_subset < self.batch_size:
             raise ValueError(f"train_subset ({self.train_subset}) is smaller than a batch ({self.batch_size})")
         self.latent_spec()  # validates the code layout
@@ -105,7 +107,17 @@ class TrainConfig:
 
 
 def build_model(config, jit_compile="auto", mixed_precision="auto"):
-    """Build and compile the InfoGAN model for ``config``; seeds Python, NumPy and TensorFlow."""
+    """Build and compile the InfoGAN model for ``config``; seeds Python, NumPy and TensorFlow.
+
+    The default compiles the training step with XLA, which is also what makes training exactly
+    repeatable: the same configuration and seed give bit-identical weights on the same machine.
+    Without XLA (``jit_compile=False``) TensorFlow's graph optimiser may add the three passes of
+    D (real, generated and distorted images) into a weight's gradient in another order on each
+    trace, so the default objective then repeats only to float rounding (the paper's objective,
+    with two passes, still repeats exactly). ``tf.config.experimental.enable_op_determinism()``
+    does not help here, and Keras turns XLA off when it is on; ``benchmarks/DETERMINISM.md`` has the
+    measurements.
+    """
     import keras
 
     from .models import build_infogan_models
@@ -123,7 +135,6 @@ def build_model(config, jit_compile="auto", mixed_precision="auto"):
                     categorical_augmentation=config.categorical_augmentation, seed=config.seed)
     d_optimizer, g_optimizer = make_optimizers(config.d_learning_rate, config.g_learning_rate,
                                                config.beta_1, mixed_precision=mixed_precision)
-    # XLA is faster on both CPU (about 8% here) and GPU.
     model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer,
                   jit_compile=True if jit_compile == "auto" else jit_compile)
     return model
@@ -145,38 +156,52 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     """Train (or resume) the run in ``run_dir`` and write its outputs; returns ``(model, metrics)``.
 
     If ``run_dir`` already holds a run, its configuration must match ``config`` except for
-    ``steps`` (which may grow); training resumes from its checkpoint.
+    ``steps`` (which may grow); training resumes from its checkpoint exactly where it stopped: the
+    same batches in the same order as a run that never stopped. A refused call writes nothing.
     """
     import keras
 
-    from .checkpoints import load_checkpoint
+    from .checkpoints import previous_path, read_checkpoint_meta, restore_latest
     from .data import load_dataset, make_dataset
     from .training import CheckpointCallback, ImageGridCallback, StepHistory, describe_device, fit_steps
 
     run_dir = pathlib.Path(run_dir)
     config = config or TrainConfig()
     config_path = run_dir / RUN_FILES["config"]
+    checkpoint_path = run_dir / RUN_FILES["checkpoint"]
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir} is a file, not a run folder; choose another --out folder")
     if config_path.exists():
         previous = read_config(run_dir)
         differences = config.differences(previous)
         if differences:
             raise ValueError(f"{run_dir} holds a run with another configuration "
                              f"({', '.join(differences)} differ); choose another --out folder")
+    if checkpoint_path.exists():
+        stored_steps = _checkpoint_steps(checkpoint_path, read_checkpoint_meta)
+        if stored_steps is not None and config.steps < stored_steps:
+            raise ValueError(f"{run_dir} has already trained {stored_steps} steps; ask for at least that many "
+                             f"(got steps={config.steps}) or choose another --out folder")
     run_dir.mkdir(parents=True, exist_ok=True)
     (x_train, _), (x_test, y_test) = load_dataset(config.dataset)
     if config.train_subset:
         x_train = x_train[:config.train_subset]
     model = build_model(config, jit_compile=jit_compile, mixed_precision=mixed_precision)
-    checkpoint_path = run_dir / RUN_FILES["checkpoint"]
     initial_step = 0
-    if checkpoint_path.exists():
-        initial_step = load_checkpoint(model, checkpoint_path)["steps"]
+    if checkpoint_path.exists() or previous_path(checkpoint_path).exists():
+        initial_step = restore_latest(model, checkpoint_path)["steps"]
+        if initial_step > config.steps:
+            raise ValueError(f"{run_dir} has already trained {initial_step} steps; ask for at least that many "
+                             f"(got steps={config.steps})")
         if verbose:
             print(f"Resuming {run_dir} from step {initial_step}")
-    _write_json(config_path, config.to_dict())
+    write_json(config_path, config.to_dict())
     if verbose:
         print(f"Training on {describe_device()}: {config.steps} steps of {config.batch_size} images")
-    dataset = make_dataset(x_train, config.batch_size, seed=config.seed + initial_step)
+
+    def dataset_from(step):  # the batch order depends on (seed, step) alone, so a resumed run sees the same
+        return make_dataset(x_train, config.batch_size, seed=config.seed, start_step=step)
+
     all_callbacks = [
         ImageGridCallback(run_dir / "grids", model.spec),
         CheckpointCallback(checkpoint_path, extra={"config": config.to_dict()}),
@@ -186,7 +211,7 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
         *callbacks,
     ]
     started = time.perf_counter()
-    fit_steps(model, dataset, config.steps, config.steps_per_epoch, initial_step, all_callbacks, verbose)
+    fit_steps(model, dataset_from, config.steps, config.steps_per_epoch, initial_step, all_callbacks, verbose)
     seconds = time.perf_counter() - started
     timing = _update_timing(run_dir, config.steps - initial_step, config.batch_size, seconds)
     save_traversals(model, run_dir)
@@ -196,6 +221,17 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
               f"{metrics['categorical_mi']:.3f} of ln 10 = {np.log(10):.3f}, "
               f"{timing['images_per_second']:.0f} images/s")
     return model, metrics
+
+
+def _checkpoint_steps(path, read_meta):
+    """The step count of a readable checkpoint, or None (a damaged one is dealt with when loading)."""
+    from .checkpoints import CheckpointError
+
+    try:
+        steps = read_meta(path).get("steps")
+    except CheckpointError:
+        return None
+    return steps if isinstance(steps, int) else None
 
 
 def save_traversals(model, run_dir, values=np.linspace(-2.0, 2.0, 10)):
@@ -215,7 +251,7 @@ def save_traversals(model, run_dir, values=np.linspace(-2.0, 2.0, 10)):
 
 def evaluate_run(run_dir, model=None, test_data=None):
     """Recompute ``metrics.json`` of a run from its saved weights (or from ``model``)."""
-    from .checkpoints import load_checkpoint
+    from .checkpoints import restore_latest
     from .data import load_dataset
     from .metrics import evaluate_model
 
@@ -223,7 +259,7 @@ def evaluate_run(run_dir, model=None, test_data=None):
     config = read_config(run_dir)
     if model is None:
         model = build_model(config)
-        load_checkpoint(model, run_dir / RUN_FILES["checkpoint"])
+        restore_latest(model, run_dir / RUN_FILES["checkpoint"])
     if test_data is None:
         _, test_data = load_dataset(config.dataset)
     report = evaluate_model(model, *test_data)
@@ -243,7 +279,7 @@ def evaluate_run(run_dir, model=None, test_data=None):
         "cluster_to_label": report["cluster_to_label"],
         "config": config.to_dict(),
     }
-    _write_json(run_dir / RUN_FILES["metrics"], metrics)
+    write_json(run_dir / RUN_FILES["metrics"], metrics)
     return metrics
 
 
@@ -256,11 +292,5 @@ def _update_timing(run_dir, steps, batch_size, seconds):
     timing["wall_time_seconds"] = round(timing["wall_time_seconds"] + seconds, 1)
     timing["images_per_second"] = round(timing["steps"] * batch_size / max(timing["wall_time_seconds"], 1e-9), 1)
     timing["machine"] = describe_device()
-    _write_json(path, timing)
+    write_json(path, timing)
     return timing
-
-
-def _write_json(path, values):
-    temporary = pathlib.Path(str(path) + ".tmp")
-    temporary.write_text(json.dumps(values, indent=2) + "\n")
-    os.replace(temporary, path)

@@ -14,6 +14,7 @@ With ``categorical_augmentation`` above 0, Q reads the categorical code from ran
 copies of the generated images (one more pass of D), so that the code must survive the distortion.
 """
 
+import math
 import pathlib
 
 import keras
@@ -49,10 +50,10 @@ class InfoGAN(keras.Model):
     def __init__(self, generator, discriminator, spec=None, categorical_weight=1.0,
                  continuous_weight=0.1, categorical_augmentation=1.0, seed=0, **kwargs):
         super().__init__(**kwargs)
-        if categorical_weight < 0 or continuous_weight < 0:
-            raise ValueError("the information loss weights must not be negative")
-        if not categorical_augmentation >= 0:
-            raise ValueError(f"categorical_augmentation must not be negative, got {categorical_augmentation}")
+        for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
+                            ("categorical_augmentation", categorical_augmentation)):
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
         self.generator = generator
         self.discriminator = discriminator
         self.spec = spec or LatentSpec()
@@ -201,6 +202,9 @@ def fit_steps(model, dataset, steps, steps_per_epoch=500, initial_step=0, callba
     """Train for exactly ``steps`` updates in total, continuing from ``initial_step``.
 
     Keras epochs have ``steps_per_epoch`` updates each; a shorter final epoch makes up the rest.
+    ``dataset`` is a ``tf.data.Dataset`` or, for exact resumption, a function of the step at which
+    it must start (as :func:`data.make_dataset`'s ``start_step``): each ``model.fit`` call starts
+    its own pass over a dataset, so a plain dataset restarts from its first batch at every call.
     Returns a dict of per-epoch metric lists.
     """
     if steps < 0 or initial_step < 0:
@@ -215,8 +219,9 @@ def fit_steps(model, dataset, steps, steps_per_epoch=500, initial_step=0, callba
             last_epoch, chunk = steps // steps_per_epoch, steps_per_epoch  # all the whole epochs in one fit
         else:
             last_epoch, chunk = epoch + 1, min(steps_per_epoch * (epoch + 1), steps) - done
-        result = model.fit(dataset, epochs=last_epoch, initial_epoch=epoch, steps_per_epoch=chunk,
-                            callbacks=list(callbacks), verbose=verbose, shuffle=False)
+        data = dataset(done) if callable(dataset) else dataset
+        result = model.fit(data, epochs=last_epoch, initial_epoch=epoch, steps_per_epoch=chunk,
+                           callbacks=list(callbacks), verbose=verbose, shuffle=False)
         for name, values in result.history.items():
             history.setdefault(name, []).extend(values)
         done += chunk * (last_epoch - epoch)

@@ -67,8 +67,9 @@ def test_random_affine_keeps_the_ink_and_differs_per_image():
 def test_strength_zero_changes_nothing_and_a_negative_strength_is_refused():
     images = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
     assert np.array_equal(random_affine(images, 0.0).numpy(), images)
-    with pytest.raises(ValueError, match="must not be negative"):
-        random_affine(images, -0.5)
+    for strength in (-0.5, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="must be a finite number that is not negative"):
+            random_affine(images, strength)
 
 
 def test_the_warp_rejects_images_without_a_channel_axis():

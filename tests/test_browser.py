@@ -366,7 +366,7 @@ def test_voila_app_explains_a_broken_model_file(voila_server_with_a_broken_model
         message.wait_for(timeout=120_000)
         text = message.inner_text()
         assert "The latent explorer cannot start" in text and "broken.npz" in text, text
-        assert "not a readable pretrained model" in text, text
+        assert "is damaged and cannot be read" in text, text
         assert "Traceback" not in page.inner_text("body")
         assert page.locator(".widget-image").count() == 0
     page.screenshot(path=str(artifacts / "voila_broken_model.png"), full_page=True)

@@ -8,9 +8,12 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def infogan(*arguments, cwd=ROOT):
+def infogan(*arguments, cwd=ROOT, env=None):
+    """Run the command line; ``env`` replaces the test's own TF_CPP_MIN_LOG_LEVEL=3 (``{}``: none set)."""
+    environment = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    environment |= {"TF_CPP_MIN_LOG_LEVEL": "3"} if env is None else env
     return subprocess.run([sys.executable, "-m", "infogan_utils", *arguments], capture_output=True, text=True,
-                          cwd=cwd, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+                          cwd=cwd, env=environment, timeout=600)
 
 
 def assert_one_line_error(result, fragment):
@@ -25,8 +28,14 @@ def assert_one_line_error(result, fragment):
     (["--dataset", "cifar10"], "unknown dataset 'cifar10'"),
     (["--batch-size", "0"], "batch_size must be positive"),
     (["--categorical-weight", "-1"], "must not be negative"),
-    (["--noise-scale", "0"], "noise_scale must be positive"),
-    (["--categorical-augmentation", "-1"], "categorical_augmentation must not be negative"),
+    (["--noise-scale", "0"], "noise_scale must be a positive finite number"),
+    (["--categorical-augmentation", "-1"], "categorical_augmentation must be a finite number that is not negative"),
+    (["--categorical-augmentation", "nan"], "categorical_augmentation must be a finite number that is not negative"),
+    (["--continuous-weight", "nan"], "continuous_weight must be a finite number that is not negative"),
+    (["--categorical-weight", "inf"], "categorical_weight must be a finite number that is not negative"),
+    (["--noise-scale", "inf"], "noise_scale must be a positive finite number"),
+    (["--d-learning-rate", "nan"], "d_learning_rate must be a positive finite number"),
+    (["--g-learning-rate", "inf"], "g_learning_rate must be a positive finite number"),
 ])
 def test_bad_train_arguments(arguments, fragment, tmp_path):
     assert_one_line_error(infogan("train", "--out", str(tmp_path / "run"), *arguments), fragment)
@@ -75,3 +84,45 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path)
     result = infogan("evaluate", str(out))
     assert result.returncode == 0 and "Hungarian accuracy" in result.stdout
     assert json.loads((out / "metrics.json").read_text())["hungarian_accuracy"] == metrics["hungarian_accuracy"]
+
+
+def test_out_naming_an_existing_file_is_refused_and_the_file_kept(tmp_path):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me")
+    assert_one_line_error(infogan("train", "--out", str(existing)), "is a file, not a run folder")
+    assert existing.read_text() == "keep me"
+
+
+def test_out_in_a_folder_that_cannot_be_written(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert_one_line_error(infogan("train", "--out", str(blocker / "run")), "Not a directory")
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        assert_one_line_error(infogan("train", "--out", str(locked / "run")), "Permission denied")
+
+
+def test_export_to_a_folder_is_refused(tiny_run, tmp_path):
+    run_dir, _, _ = tiny_run
+    assert_one_line_error(infogan("export", str(run_dir), str(tmp_path)), "Is a directory")
+
+
+def test_fewer_steps_than_the_checkpoint_are_refused_and_nothing_is_rewritten(tiny_run):
+    run_dir, _, _ = tiny_run
+    before = {name: (run_dir / name).read_bytes() for name in ("config.json", "timing.json", "checkpoint.npz")}
+    result = infogan("train", "--out", str(run_dir), "--steps", "10", "--batch-size", "32", "--train-subset", "1024",
+                     "--steps-per-epoch", "20", "--seed", "3")
+    assert_one_line_error(result, "has already trained 40 steps")
+    assert {name: (run_dir / name).read_bytes() for name in before} == before
+
+
+def test_no_start_up_noise(tmp_path):
+    """The command line prints only its own lines: no TensorFlow, XLA or absl start-up logging."""
+    result = infogan("train", "--steps", "2", "--batch-size", "32", "--train-subset", "256", "--steps-per-epoch", "2",
+                     "--out", str(tmp_path / "run"), "--quiet", env={})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == ""
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["Training", "Wrote"]
+    error = infogan("train", "--out", str(tmp_path / "run"), "--steps", "1", env={})
+    assert error.stdout == "" and len(error.stderr.splitlines()) == 1, error.stderr

@@ -107,9 +107,9 @@ def test_in_graph_noise_is_scaled():
     assert np.abs(np.asarray(codes)[:, 10:]).max() > 0.9  # the continuous codes keep their range
 
 
-@pytest.mark.parametrize("scale", [0.0, -1.0])
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("inf"), float("nan")])
 def test_noise_scale_must_be_positive(scale):
-    with pytest.raises(ValueError, match="noise_scale must be positive"):
+    with pytest.raises(ValueError, match="noise_scale must be a positive finite number"):
         LatentSpec(noise_scale=scale)
 
 

@@ -93,3 +93,37 @@ def test_width_grows_with_thickness():
 def test_shape_measures_need_ink():
     with pytest.raises(ValueError, match="needs some ink"):
         metrics.slant(np.zeros((1, 28, 28)))
+
+
+def test_the_cluster_map_has_k_entries_when_a_category_is_never_predicted():
+    # labels 0..3; the model has K = 5 categories, category 4 is never predicted and 3 only once
+    labels = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    clusters = np.array([2, 2, 0, 0, 1, 1, 3, 1])
+    report = metrics.clustering_report(labels, clusters, n_clusters=5)
+    assert report["cluster_to_label"][:4] == [1, 2, 0, 3]
+    assert len(report["cluster_to_label"]) == 5 and report["cluster_to_label"][4] not in (0, 1, 2, 3)
+    assert np.array(report["confusion_matrix"]).shape == (4, 5)
+    assert report["hungarian_accuracy"] == pytest.approx(7 / 8)
+    with pytest.raises(ValueError, match="more than n_clusters=3"):
+        metrics.clustering_report(labels, clusters, n_clusters=3)
+
+
+def test_evaluate_model_maps_all_k_categories_when_one_is_never_predicted():
+    class AlwaysThree:
+        """A stand-in model whose Q head reads every image as category 3 of 10."""
+
+        from infogan_utils.codes import LatentSpec
+        spec = LatentSpec()
+
+        def predict_codes(self, images):
+            probabilities = np.zeros((len(images), 10), "float32")
+            probabilities[:, 3] = 1.0
+            return probabilities, np.zeros((len(images), 2), "float32")
+
+        def generate(self, noise, categorical, continuous):
+            return np.zeros((len(noise), 28, 28, 1), "float32")
+
+    report = metrics.evaluate_model(AlwaysThree(), np.zeros((20, 28, 28), np.uint8), np.arange(20) % 10,
+                                    n_generated=50)
+    assert sorted(report["cluster_to_label"]) == list(range(10))
+    assert report["hungarian_accuracy"] == pytest.approx(0.1)

@@ -67,7 +67,7 @@ def test_unknown_names_and_damaged_files(tmp_path):
         load_pretrained("cifar")
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="is not a readable pretrained model"):
+    with pytest.raises(ValueError, match="broken.npz is damaged and cannot be read"):
         load_pretrained(path=broken)
     with pytest.raises(ValueError, match="no such pretrained model file"):
         load_pretrained(path=tmp_path / "absent.npz")

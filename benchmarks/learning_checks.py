@@ -1,0 +1,59 @@
+"""The spread over seeds of what the learning tests measure, and the thresholds it justifies.
+
+Runs each check of ``tests/learning_checks.py`` for several seeds (one process per run, so that
+every run starts from the same state) and writes the minimum, median and maximum of each quantity
+to ``benchmarks/LEARNING_CHECKS.md``. The tests' thresholds sit below the smallest value seen
+(above the largest, for the quantities that must stay small), with a margin.
+
+Usage: ``python benchmarks/learning_checks.py [--seeds 0 1 2 3 4 5] [--write benchmarks/LEARNING_CHECKS.md]``
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def run_one(check, seed):
+    code = ("import json, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import learning_checks as c; "
+            "from infogan_utils.data import load_mnist, data_dirs; "
+            "path = next(f / 'mnist.npz' for f in data_dirs() if (f / 'mnist.npz').is_file()); "
+            f"print(json.dumps(c.CHECKS[{check!r}](path, {seed})))")
+    result = subprocess.run([sys.executable, "-c", code, str(ROOT / "tests"), str(ROOT)], capture_output=True,
+                            text=True, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}, check=False)
+    if result.returncode:
+        sys.exit(f"{check} seed {seed} failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    parser.add_argument("--write", help="also write the table to this Markdown file")
+    arguments = parser.parse_args()
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
+    import numpy as np
+
+    from learning_checks import CHECKS
+
+    lines = [f"What the learning tests measure, over seeds {', '.join(map(str, arguments.seeds))} "
+             "(one process per run, CPU, deterministic ops).", "",
+             "| check | quantity | min | median | max | per seed |", "| --- | --- | ---: | ---: | ---: | --- |"]
+    for check in CHECKS:
+        results = [run_one(check, seed) for seed in arguments.seeds]
+        for quantity in results[0]:
+            values = [result[quantity] for result in results]
+            lines.append(f"| {check} | {quantity} | {min(values):.3f} | {np.median(values):.3f} | "
+                         f"{max(values):.3f} | {', '.join(f'{v:.3f}' for v in values)} |")
+            print(lines[-1], flush=True)
+    lines += ["", f"Command: `python benchmarks/learning_checks.py --seeds {' '.join(map(str, arguments.seeds))}`"]
+    if arguments.write:
+        pathlib.Path(arguments.write).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

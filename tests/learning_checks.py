@@ -1,0 +1,65 @@
+"""Short training runs whose outcome the learning tests check, shared with the script that measures
+their spread over seeds (``benchmarks/learning_checks.py`` writes ``benchmarks/LEARNING_CHECKS.md``).
+
+Each function trains a fresh model for a few seconds on real MNIST digits and returns the measured
+quantities; the tests compare them with thresholds set below the smallest value seen over several
+seeds, with a margin, so that another CPU's float rounding cannot turn a test red.
+"""
+
+import keras
+import numpy as np
+
+from infogan_utils.augment import random_affine
+from infogan_utils.codes import LatentSpec
+from infogan_utils.data import load_mnist, make_dataset
+from infogan_utils.runs import TrainConfig, build_model
+
+STEPS_PER_EPOCH, EPOCHS, BATCH = 25, 6, 64
+
+
+def _train(mnist_path, config, images=4096, epochs=EPOCHS):
+    (x_train, _), _ = load_mnist(mnist_path)
+    model = build_model(config)
+    dataset = make_dataset(x_train[:images], batch_size=BATCH, seed=config.seed)
+    history = model.fit(dataset, epochs=epochs, steps_per_epoch=STEPS_PER_EPOCH, verbose=0, shuffle=False).history
+    return model, history
+
+
+def _read_back(model, seed, distortion=0.0):
+    """Q's accuracy on images generated with known categories, and the correlation of c2 with its estimate."""
+    sample = LatentSpec().sample(500, seed=seed + 1)
+    images = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
+    if distortion:
+        images = random_affine(images, distortion, seed=keras.random.SeedGenerator(seed + 3)).numpy()
+    probabilities, means = model.predict_codes(images)
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == sample["categorical"][:, 0]))
+    correlation = float(np.corrcoef(means[:, 0], sample["continuous"][:, 0])[0, 1])
+    return accuracy, correlation
+
+
+def plain_objective(mnist_path, seed):
+    """The paper's objective (no distortion), 150 steps on 4,096 digits."""
+    model, history = _train(mnist_path, TrainConfig(seed=seed, categorical_augmentation=0.0))
+    accuracy, correlation = _read_back(model, seed)
+    return {"first_mi": history["categorical_mi"][0], "last_mi": history["categorical_mi"][-1],
+            "first_real_mi": history["real_mi"][0], "last_real_mi": history["real_mi"][-1],
+            "accuracy": accuracy, "continuous_correlation": correlation}
+
+
+def distorted_objective(mnist_path, seed):
+    """The default objective (Q reads the category from distorted fakes), 150 steps on 4,096 digits;
+    Q's accuracy is read on distorted generated images."""
+    model, history = _train(mnist_path, TrainConfig(seed=seed, categorical_augmentation=1.0))
+    accuracy, _ = _read_back(model, seed, distortion=1.0)
+    return {"last_mi": history["categorical_mi"][-1], "distorted_accuracy": accuracy}
+
+
+def no_information_term(mnist_path, seed):
+    """Both information weights 0: a plain GAN whose Q head is never trained, 50 steps."""
+    _, history = _train(mnist_path, TrainConfig(seed=seed, categorical_weight=0.0, continuous_weight=0.0),
+                        images=2048, epochs=2)
+    return {"max_mi": max(history["categorical_mi"])}
+
+
+CHECKS = {"plain_objective": plain_objective, "distorted_objective": distorted_objective,
+          "no_information_term": no_information_term}
