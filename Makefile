@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TRAIN_ARGS ?=
 EXPLORE_PORT ?= 8866
+# JupyterLab refuses to start as root (Docker images, some cloud VMs) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: install lab test train explore benchmark clean
 
@@ -17,10 +19,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lab: install  ## open the notebooks in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG)
 
-test: install  ## every test, the notebooks (in quick mode) included
-	INFOGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest
+test: install  ## every test, the notebooks (in quick mode) included; the slowest are listed at the end
+	INFOGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest --durations=15
 
 train: install  ## the paper's full MNIST run (override: make train TRAIN_ARGS="--steps 200")
 	$(BIN)/python -m infogan_utils train $(TRAIN_ARGS)

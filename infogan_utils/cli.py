@@ -50,7 +50,10 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     arguments = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        _import_tensorflow_quietly()
+    except ImportError as error:
+        parser.exit(2, f"infogan {arguments.command}: error: TensorFlow cannot be imported ({error})\n")
     try:
         return _run(arguments)
     except ValueError as error:  # our errors are one line by design
@@ -60,6 +63,28 @@ def main(argv=None):
         parser.exit(2, f"infogan {arguments.command}: error: {error.strerror or error}{where}\n")
     except KeyboardInterrupt:
         parser.exit(130, "interrupted; the last checkpoint is intact, run the same command to resume\n")
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow and Keras without their start-up lines on the terminal.
+
+    TensorFlow's C++ libraries print a few lines while they load (oneDNN, CUDA drivers), before
+    ``TF_CPP_MIN_LOG_LEVEL`` takes effect, so the standard error stream is pointed at ``/dev/null``
+    for the import alone; the level then keeps the later C++ log lines out too.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _run(arguments):

@@ -54,3 +54,27 @@ def test_parse():
     assert parse("tensorflow>=2.16") == ("tensorflow", (">=2.16",))
     assert parse("Foo_Bar >= 1, <2") == ("foo-bar", ("<2", ">=1"))
     assert parse("infogan-utils[notebooks]") == ("infogan-utils", ())
+
+
+def test_the_wheel_carries_the_shipped_model(tmp_path):
+    """A wheel built from the repository, installed on its own, loads the shipped model: nothing it needs
+    lives only in the checkout (Colab installs the package and has no clone)."""
+    import os
+    import subprocess
+    import sys
+
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(tmp_path / "wheels"), str(ROOT)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-2000:]
+    wheels = list((tmp_path / "wheels").glob("infogan_utils-*.whl"))
+    assert len(wheels) == 1, wheels
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                              str(tmp_path / "site"), str(wheels[0])], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr[-2000:]
+    code = ("import infogan_utils, numpy as np; m = infogan_utils.load_pretrained('mnist'); "
+            "images = m.generate([7, 1], np.zeros((2, 2))); print(infogan_utils.__file__, images.shape)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                            env=os.environ | {"PYTHONPATH": str(tmp_path / "site"), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    location, shape = result.stdout.split(maxsplit=1)
+    assert location.startswith(str(tmp_path / "site")) and shape.strip() == "(2, 28, 28, 1)"

@@ -18,26 +18,21 @@ def small_model(seed=0):
     return build_model(TrainConfig(seed=seed), jit_compile=False)
 
 
-# The learning tests' thresholds sit below the smallest value measured over seeds 0-5 (above the largest
-# for max_mi), with a margin; the spread is in benchmarks/LEARNING_CHECKS.md
-# (`python benchmarks/learning_checks.py --seeds 0 1 2 3 4 5`).
+# The learning tests' thresholds (learning_checks.THRESHOLDS) sit below the smallest value measured over seeds
+# 0-5, with a margin; the spread is in benchmarks/LEARNING_CHECKS.md (`python benchmarks/learning_checks.py`).
 
 def test_the_categorical_code_is_learned(mnist_path):
-    """After 150 steps on 4,096 real digits, Q recovers the category and c2 from G's images."""
+    """After 150 steps on 4,096 real digits, Q recovers the category and c2 from G's images, and L_I rises."""
     measured = learning_checks.plain_objective(mnist_path, seed=0)
-    assert measured["first_mi"] < 1.8, measured  # the first 25 steps average well below ln 10 ...
-    assert measured["last_mi"] > 2.0, measured  # ... and Q then recovers c almost perfectly
-    # the label-free real-data diagnostic: Q sorts real digits ever more confidently and evenly
+    assert not learning_checks.failures("plain_objective", measured), measured
+    # the label-free real-data diagnostic: Q sorts real digits ever more confidently and evenly (every seed)
     assert 0.0 <= measured["first_real_mi"] < measured["last_real_mi"] <= np.log(10), measured
-    assert measured["accuracy"] > 0.8, measured
-    assert measured["continuous_correlation"] > 0.5, measured
 
 
 def test_with_categorical_augmentation_q_reads_the_category_from_distorted_images(mnist_path):
     """Q only ever sees the categorical code through random distortions, and still learns it."""
     measured = learning_checks.distorted_objective(mnist_path, seed=0)
-    assert measured["last_mi"] > 1.9, measured
-    assert measured["distorted_accuracy"] > 0.5, measured
+    assert not learning_checks.failures("distorted_objective", measured), measured
 
 
 def test_a_negative_augmentation_strength_is_refused():
@@ -65,7 +60,8 @@ def test_without_a_categorical_weight_the_augmentation_pass_is_skipped():
 
 
 def test_without_the_information_term_q_learns_nothing(mnist_path):
-    assert learning_checks.no_information_term(mnist_path, seed=0)["max_mi"] < 0.5
+    measured = learning_checks.no_information_term(mnist_path, seed=0)
+    assert not learning_checks.failures("no_information_term", measured), measured
 
 
 def test_fit_steps_takes_exactly_the_requested_steps():

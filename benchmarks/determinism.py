@@ -1,0 +1,94 @@
+"""Is training bit-for-bit repeatable, and what does each way of making it so cost in speed?
+
+For each variant, a fresh process builds the default configuration (the distorted pass included)
+twice from the same seed, trains each copy for ``--steps`` updates of 128 real MNIST digits, and
+reports whether the two copies' weights are bit-identical and the images per second of the second
+copy (the first one pays for compilation). Variants:
+
+* ``xla``: the package's default (``jit_compile=True``);
+* ``no-xla``: ``jit_compile=False``;
+* ``no-xla + op determinism``: ``jit_compile=False`` after ``tf.config.experimental.enable_op_determinism()``;
+* ``xla + op determinism``: asks for XLA after enabling op determinism (Keras then compiles without XLA).
+
+Usage: ``python benchmarks/determinism.py [--steps 60] [--repeats 2] [--write benchmarks/DETERMINISM.md]``
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+VARIANTS = {
+    "xla (default)": {"jit": True, "op_determinism": False},
+    "no-xla": {"jit": False, "op_determinism": False},
+    "no-xla + op determinism": {"jit": False, "op_determinism": True},
+    "xla + op determinism": {"jit": True, "op_determinism": True},
+}
+
+CHILD = r"""
+import hashlib, json, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np, tensorflow as tf
+settings, steps = json.loads(sys.argv[2]), int(sys.argv[3])
+if settings["op_determinism"]:
+    tf.config.experimental.enable_op_determinism()
+from infogan_utils.data import load_mnist, make_dataset
+from infogan_utils.runs import TrainConfig, build_model
+(x_train, _), _ = load_mnist()
+digests, speed = [], None
+for copy in range(2):
+    model = build_model(TrainConfig(seed=0), jit_compile=settings["jit"])
+    dataset = make_dataset(x_train[:12800], 128, seed=0)
+    model.fit(dataset, epochs=1, steps_per_epoch=5, verbose=0, shuffle=False)  # compile and warm up
+    started = time.perf_counter()
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
+    speed = steps * 128 / (time.perf_counter() - started)
+    weights = model.generator.weights + model.discriminator.weights
+    digests.append(hashlib.sha256(b"".join(np.asarray(w).tobytes() for w in weights)).hexdigest())
+print(json.dumps({"identical": digests[0] == digests[1], "images_per_second": speed}))
+"""
+
+
+def measure(settings, steps):
+    result = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), json.dumps(settings), str(steps)],
+                            capture_output=True, text=True, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
+    if result.returncode:
+        sys.exit(f"a measurement failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--repeats", type=int, default=2, help="measure each variant this many times, interleaved")
+    parser.add_argument("--write", help="also write the table to this Markdown file")
+    arguments = parser.parse_args()
+    if arguments.steps <= 0 or arguments.repeats <= 0:
+        parser.error("--steps and --repeats must be positive")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from train_speed import machine
+
+    results = {name: [] for name in VARIANTS}
+    for _ in range(arguments.repeats):  # interleaved, so that a busy moment does not hit one variant only
+        for name, settings in VARIANTS.items():
+            results[name].append(measure(settings, arguments.steps))
+            print(name, results[name][-1], flush=True)
+    lines = [f"Bit-for-bit repeatability and speed of the default configuration (distorted pass included), "
+             f"batch 128 of real MNIST, {arguments.steps} timed steps after 5 warm-up steps, each variant in a "
+             f"fresh process {arguments.repeats} times (interleaved), on {machine()}.", "",
+             "| variant | two copies bit-identical | images/s (each measurement) |", "| --- | --- | --- |"]
+    for name, runs in results.items():
+        identical = "yes" if all(run["identical"] for run in runs) else \
+            f"no ({sum(not run['identical'] for run in runs)} of {len(runs)} processes differed)"
+        lines.append(f"| {name} | {identical} | {', '.join(f'{run['images_per_second']:.0f}' for run in runs)} |")
+    lines += ["", f"Command: `python benchmarks/determinism.py --steps {arguments.steps} --repeats {arguments.repeats}`"]
+    print("\n".join(lines))
+    if arguments.write:
+        pathlib.Path(arguments.write).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""The command line: ``python -m infogan_utils train|evaluate|export`` (also installed as ``infogan``).
+
+Bad arguments end with a one-line message and exit code 2, never a traceback.
+"""
+
+import argparse
+import os
+import sys
+
+from .runs import TrainConfig
+
+DEFAULT_OUT = "runs/mnist-seed0"
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="infogan", description="Train and evaluate InfoGAN on MNIST.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train (or resume) a run with the paper's defaults")
+    defaults = TrainConfig()
+    train.add_argument("--steps", type=int, default=defaults.steps, help="updates in total (default 5000)")
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--dataset", default=defaults.dataset, help="mnist or fashion_mnist")
+    train.add_argument("--out", default=None, help=f"run folder (default {DEFAULT_OUT} for MNIST)")
+    train.add_argument("--categorical-weight", type=float, default=defaults.categorical_weight)
+    train.add_argument("--continuous-weight", type=float, default=defaults.continuous_weight)
+    train.add_argument("--categorical-augmentation", type=float, default=defaults.categorical_augmentation,
+                       help="strength of the random affine distortion of the images Q reads the categorical "
+                            f"code from; 0 turns it off (default {defaults.categorical_augmentation})")
+    train.add_argument("--d-learning-rate", type=float, default=defaults.d_learning_rate)
+    train.add_argument("--g-learning-rate", type=float, default=defaults.g_learning_rate)
+    train.add_argument("--noise-scale", type=float, default=defaults.noise_scale,
+                       help=f"the noise z is multiplied by this (default {defaults.noise_scale})")
+    train.add_argument("--train-subset", type=int, default=0, help="train on the first N images only")
+    train.add_argument("--steps-per-epoch", type=int, default=defaults.steps_per_epoch,
+                       help="updates between image grids and checkpoints")
+    train.add_argument("--export", metavar="FILE", help="also export the weights as a pretrained model file")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = commands.add_parser("evaluate", help="recompute RUN_DIR/metrics.json from the saved weights")
+    evaluate.add_argument("run_dir")
+
+    export = commands.add_parser("export", help="export RUN_DIR's weights as a pretrained model file")
+    export.add_argument("run_dir")
+    export.add_argument("file", help="the .npz file to write, e.g. infogan_utils/pretrained/mnist.npz")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    try:
+        _import_tensorflow_quietly()
+    except ImportError as error:
+        parser.exit(2, f"infogan {arguments.command}: error: TensorFlow cannot be imported ({error})\n")
+    try:
+        return _run(arguments)
+    except ValueError as error:  # our errors are one line by design
+        parser.exit(2, f"infogan {arguments.command}: error: {error}\n")
+    except OSError as error:  # a file or folder that cannot be read or written
+        where = f": {error.filename}" if error.filename else ""
+        parser.exit(2, f"infogan {arguments.command}: error: {error.strerror or error}{where}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "interrupted; the last checkpoint is intact, run the same command to resume\n")
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow and Keras without their start-up lines on the terminal.
+
+    TensorFlow's C++ libraries print a few lines while they load (oneDNN, CUDA drivers), before
+    ``TF_CPP_MIN_LOG_LEVEL`` takes effect, so the standard error stream is pointed at ``/dev/null``
+    for the import alone; the level then keeps the later C++ log lines out too.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _run(arguments):
+    from .pretrained import export_pretrained
+    from .runs import evaluate_run, read_config, train_run
+
+    if arguments.command == "train":
+        config = TrainConfig(
+            dataset=arguments.dataset.replace("-", "_"), steps=arguments.steps, batch_size=arguments.batch_size,
+            seed=arguments.seed, categorical_weight=arguments.categorical_weight,
+            continuous_weight=arguments.continuous_weight,
+            categorical_augmentation=arguments.categorical_augmentation, d_learning_rate=arguments.d_learning_rate,
+            g_learning_rate=arguments.g_learning_rate, noise_scale=arguments.noise_scale,
+            train_subset=arguments.train_subset,
+            steps_per_epoch=arguments.steps_per_epoch)
+        out = arguments.out or f"runs/{config.dataset.replace('_', '-')}-seed{config.seed}"
+        if arguments.export and os.path.isdir(arguments.export):
+            raise ValueError(f"--export {arguments.export} is a folder; name the .npz file to write")
+        # A live progress bar on a terminal, one line per epoch in a log file.
+        verbose = 0 if arguments.quiet else (1 if sys.stdout.isatty() else 2)
+        train_run(out, config, verbose=verbose)
+        print(f"Wrote {out}/metrics.json")
+        if arguments.export:
+            print(f"Exported {export_pretrained(out, arguments.export)}")
+    elif arguments.command == "evaluate":
+        read_config(arguments.run_dir)
+        metrics = evaluate_run(arguments.run_dir)
+        print(f"Hungarian accuracy {metrics['hungarian_accuracy']:.4f}, majority {metrics['majority_accuracy']:.4f}, "
+              f"NMI {metrics['nmi']:.4f}, categorical L_I {metrics['categorical_mi']:.3f}")
+    elif arguments.command == "export":
+        print(f"Exported {export_pretrained(arguments.run_dir, arguments.file)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Measuring how well the categorical code recovers the real class, without using labels to train.
+
+The Q head assigns each real test image the category with the highest probability. Those
+clusters are compared with the true labels after the fact, in two standard ways: one-to-one
+(Hungarian matching of categories to labels) and many-to-one (each category takes its most
+frequent label). Normalised mutual information needs no matching at all.
+"""
+
+import math
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+
+def confusion_matrix(labels, clusters, n_labels=None, n_clusters=None):
+    """Counts ``[label, cluster]``: how many images of each true label fell into each category."""
+    labels, clusters = _check_pair(labels, clusters)
+    n_labels = n_labels or int(labels.max()) + 1
+    n_clusters = n_clusters or int(clusters.max()) + 1
+    matrix = np.zeros((n_labels, n_clusters), dtype=np.int64)
+    np.add.at(matrix, (labels, clusters), 1)
+    return matrix
+
+
+def hungarian_mapping(labels, clusters, n_clusters=None):
+    """The one-to-one map ``cluster -> label`` that makes the most images correct, as an array."""
+    matrix = confusion_matrix(labels, clusters, n_clusters=n_clusters)
+    size = max(matrix.shape)
+    square = np.zeros((size, size), dtype=np.int64)
+    square[:matrix.shape[0], :matrix.shape[1]] = matrix
+    label_index, cluster_index = linear_sum_assignment(-square)
+    mapping = np.empty(size, dtype=np.int64)
+    mapping[cluster_index] = label_index
+    return mapping[:matrix.shape[1]]
+
+
+def hungarian_accuracy(labels, clusters):
+    """Accuracy under the best one-to-one assignment of categories to labels."""
+    labels, clusters = _check_pair(labels, clusters)
+    mapping = hungarian_mapping(labels, clusters)
+    return float(np.mean(mapping[clusters] == labels))
+
+
+def majority_accuracy(labels, clusters):
+    """Accuracy when each category is mapped to its most frequent label (many-to-one)."""
+    matrix = confusion_matrix(labels, clusters)
+    return float(matrix.max(axis=0).sum() / matrix.sum())
+
+
+def normalized_mutual_information(labels, clusters):
+    """NMI with the arithmetic-mean normalisation (scikit-learn's default); 1 means a perfect match."""
+    matrix = confusion_matrix(labels, clusters).astype(np.float64)
+    total = matrix.sum()
+    joint = matrix / total
+    p_label, p_cluster = joint.sum(axis=1), joint.sum(axis=0)
+    nonzero = joint > 0
+    mutual = np.sum(joint[nonzero] * np.log(joint[nonzero] / np.outer(p_label, p_cluster)[nonzero]))
+    entropy_label = -np.sum(p_label[p_label > 0] * np.log(p_label[p_label > 0]))
+    entropy_cluster = -np.sum(p_cluster[p_cluster > 0] * np.log(p_cluster[p_cluster > 0]))
+    if entropy_label == 0 and entropy_cluster == 0:
+        return 1.0
+    return float(mutual / ((entropy_label + entropy_cluster) / 2))
+
+
+def mutual_information_estimate(probabilities, categories):
+    """L_I = H(c) - CE for a uniform categorical code, from Q's probabilities for images generated
+    with known ``categories``. It approaches ln K (K categories) when Q recovers c perfectly."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    categories = np.asarray(categories).astype(np.int64)
+    picked = probabilities[np.arange(len(categories)), categories]
+    return float(math.log(probabilities.shape[1]) + np.mean(np.log(np.maximum(picked, 1e-12))))
+
+
+def clustering_report(labels, clusters, n_clusters=None):
+    """Hungarian and majority accuracy, NMI, the confusion matrix and the Hungarian map as one dict.
+
+    ``n_clusters`` (K) makes the confusion matrix and the map cover every category, also those that
+    were never predicted; by default it is the largest category seen plus one.
+    """
+    labels, clusters = _check_pair(labels, clusters)
+    if n_clusters is not None and clusters.max() >= n_clusters:
+        raise ValueError(f"clusters go up to {clusters.max()}, more than n_clusters={n_clusters} allows")
+    mapping = hungarian_mapping(labels, clusters, n_clusters=n_clusters)
+    return {
+        "hungarian_accuracy": float(np.mean(mapping[clusters] == labels)),
+        "majority_accuracy": majority_accuracy(labels, clusters),
+        "nmi": normalized_mutual_information(labels, clusters),
+        "confusion_matrix": confusion_matrix(labels, clusters, n_clusters=n_clusters).tolist(),
+        "cluster_to_label": mapping.tolist(),
+    }
+
+
+def evaluate_model(model, test_images, test_labels, n_generated=10000, seed=0):
+    """Evaluate a trained :class:`~infogan_utils.training.InfoGAN` (or anything with ``spec``,
+    ``generate`` and ``predict_codes``).
+
+    Returns the clustering report of the first categorical code on real test images and the
+    categorical L_I estimate on ``n_generated`` generated images. ``test_images`` may be uint8
+    (0..255, as the loaders return them): they are scaled to [0, 1], the range the Q head was
+    trained on.
+    """
+    from .data import as_float_images
+
+    test_images = as_float_images(test_images)
+    spec = model.spec
+    if not spec.categorical_dims:
+        raise ValueError("the model has no categorical code to evaluate")
+    size = spec.categorical_dims[0]
+    probabilities, _ = model.predict_codes(test_images)
+    report = clustering_report(test_labels, probabilities[:, :size].argmax(axis=1), n_clusters=size)
+    sample = spec.sample(n_generated, seed=seed)
+    images = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
+    generated_probabilities, _ = model.predict_codes(images)
+    report["categorical_mi"] = mutual_information_estimate(generated_probabilities[:, :size],
+                                                           sample["categorical"][:, 0])
+    report["categorical_mi_max"] = math.log(size)
+    return report
+
+
+def _check_pair(labels, clusters):
+    labels = np.asarray(labels).astype(np.int64).ravel()
+    clusters = np.asarray(clusters).astype(np.int64).ravel()
+    if labels.shape != clusters.shape:
+        raise ValueError(f"labels and clusters differ in length: {labels.shape[0]} vs {clusters.shape[0]}")
+    if labels.size == 0:
+        raise ValueError("labels and clusters are empty")
+    if labels.min() < 0 or clusters.min() < 0:
+        raise ValueError("labels and clusters must be non-negative integers")
+    return labels, clusters
+
+
+def pixel_change(model, n=500, seed=0):
+    """How much each part of the generator input moves the image: mean absolute change per pixel.
+
+    For ``n`` random latent vectors, change one part at a time and compare the images: the first
+    categorical code (another category, always a different one), the continuous codes (fresh
+    values) or the noise z (a fresh vector), the rest held fixed. Returns a dict with keys
+    ``"categorical"``, ``"continuous"`` and ``"noise"`` (those the model's spec has). A ratio
+    ``change[code] / change["noise"]`` near 0 means the generator ignores that code.
+    """
+    spec = model.spec
+    rng = np.random.default_rng(seed)
+    first, second = spec.sample(n, seed=seed), spec.sample(n, seed=seed + 1)
+    base = model.generate(first["noise"], first["categorical"], first["continuous"])
+    changed = {"noise": model.generate(second["noise"], first["categorical"], first["continuous"])}
+    if spec.categorical_dims:
+        other = first["categorical"].copy()
+        size = spec.categorical_dims[0]
+        other[:, 0] = (other[:, 0] + rng.integers(1, size, size=n)) % size
+        changed["categorical"] = model.generate(first["noise"], other, first["continuous"])
+    if spec.continuous_dim:
+        changed["continuous"] = model.generate(first["noise"], first["categorical"], second["continuous"])
+    return {name: float(np.abs(images - base).mean()) for name, images in changed.items()}
+
+
+def _ink_moments(images):
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim == 4:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"expected images (n, h, w[, 1]), got shape {images.shape}")
+    n, height, width = images.shape
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float64)
+    mass = images.sum(axis=(1, 2))
+    if np.any(mass <= 0):
+        raise ValueError("every image needs some ink to measure its shape")
+    x_mean = (images * columns).sum(axis=(1, 2)) / mass
+    y_mean = (images * rows).sum(axis=(1, 2)) / mass
+    dx = columns[None] - x_mean[:, None, None]
+    dy = rows[None] - y_mean[:, None, None]
+    mu20 = (images * dx * dx).sum(axis=(1, 2)) / mass
+    mu02 = (images * dy * dy).sum(axis=(1, 2)) / mass
+    mu11 = (images * dx * dy).sum(axis=(1, 2)) / mass
+    return mu20, mu02, mu11
+
+
+def slant(images):
+    """Slant of each digit from its second image moments: the horizontal shift of ink per row,
+    ``-mu11 / mu02``; positive means the top leans to the right (rows grow downwards)."""
+    _, mu02, mu11 = _ink_moments(images)
+    return -mu11 / mu02
+
+
+def stroke_width(images):
+    """Width of each digit: the standard deviation of its ink across its principal (long) axis,
+    the square root of the smaller eigenvalue of the ink's covariance."""
+    mu20, mu02, mu11 = _ink_moments(images)
+    half_trace, det = (mu20 + mu02) / 2, mu20 * mu02 - mu11 ** 2
+    smaller = half_trace - np.sqrt(np.maximum(half_trace ** 2 - det, 0.0))
+    return np.sqrt(np.maximum(smaller, 0.0))
+
+
+def continuous_code_correlations(model, n=2000, seed=0):
+    """Spearman correlation of each continuous code with the generated digits' slant and width.
+
+    Samples ``n`` latents, generates the images and returns
+    ``{"c2": {"slant": rho, "width": rho}, "c3": {...}}``.
+    """
+    from scipy.stats import spearmanr
+
+    spec = model.spec
+    sample = spec.sample(n, seed=seed)
+    images = model.generate(sample["noise"], sample["categorical"], sample["continuous"]) \
+        if not hasattr(model, "label_to_category") else \
+        model.generate(sample["categorical"][:, 0], sample["continuous"], noise=sample["noise"])
+    measures = {"slant": slant(images), "width": stroke_width(images)}
+    return {f"c{index + 2}": {name: float(spearmanr(sample["continuous"][:, index], values).statistic)
+                              for name, values in measures.items()}
+            for index in range(spec.continuous_dim)}

@@ -1,0 +1,136 @@
+"""Shipped, trained models: ``load_pretrained("mnist")`` gives a generator and a Q head ready to use.
+
+A pretrained file is a ``.npz`` archive holding the generator's and the discriminator's weights
+in float16 and a JSON description: the latent spec, the training configuration, the run's
+``metrics.json`` and the permutation found by Hungarian matching. The permutation is applied
+inside :meth:`PretrainedInfoGAN.generate` and :meth:`PretrainedInfoGAN.predict_codes`, so
+categorical value ``k`` means digit ``k``.
+"""
+
+import json
+import pathlib
+
+import numpy as np
+
+from .codes import LatentSpec
+from .storage import assign_arrays, read_arrays, variables_to_arrays, write_arrays
+
+PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent / "pretrained"
+CONTINUOUS_RANGE = (-2.0, 2.0)
+
+
+def available_pretrained():
+    """Names of the shipped models, e.g. ``["mnist"]``."""
+    return sorted(path.stem for path in PRETRAINED_DIR.glob("*.npz"))
+
+
+def load_pretrained(name="mnist", path=None):
+    """Load a shipped model by name (or from ``path``) as a :class:`PretrainedInfoGAN`."""
+    if path is None:
+        if name not in available_pretrained():
+            raise ValueError(f"unknown pretrained model {name!r}; available: {', '.join(available_pretrained()) or 'none'}")
+        path = PRETRAINED_DIR / f"{name}.npz"
+    return PretrainedInfoGAN.from_file(path)
+
+
+class PretrainedInfoGAN:
+    """A trained generator and Q head with the categories renamed so that category ``k`` is class ``k``."""
+
+    def __init__(self, generator, discriminator, spec, category_to_label=None, metrics=None, config=None):
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_spec = spec
+        self.metrics = metrics or {}
+        self.config = config or {}
+        size = spec.categorical_dims[0] if spec.categorical_dims else 0
+        if category_to_label is None:
+            category_to_label = list(range(size))
+        category_to_label = np.asarray(category_to_label, dtype=np.int64)
+        if sorted(category_to_label.tolist()) != list(range(size)):
+            raise ValueError(f"category_to_label must be a permutation of 0..{size - 1}, got {category_to_label.tolist()}")
+        self.category_to_label = category_to_label
+        self.label_to_category = np.argsort(category_to_label)
+
+    @property
+    def spec(self):
+        return self.latent_spec
+
+    @classmethod
+    def from_file(cls, path):
+        from .models import build_infogan_models
+
+        path = pathlib.Path(path)
+        meta, arrays = read_arrays(path, ValueError, "pretrained model file")
+        try:
+            spec = LatentSpec.from_dict(meta["spec"])
+            config = dict(meta.get("config") or {})
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{path} is not a readable pretrained model ({type(error).__name__}: {error})") from None
+        generator, discriminator = build_infogan_models(
+            spec, q_hidden=config.get("q_hidden", 128), learn_std=config.get("learn_std", False))
+        assign_arrays(arrays, {"generator": generator.weights, "discriminator": discriminator.weights}, path)
+        return cls(generator, discriminator, spec, meta.get("category_to_label"), meta.get("metrics"), config)
+
+    def generate(self, categorical, continuous, noise=None, seed=0):
+        """Generate images for categories (class labels 0..9) and continuous codes.
+
+        Args:
+            categorical: n class labels (digit ``k`` for MNIST).
+            continuous: (n, continuous_dim) values in [-2, 2] (training used [-1, 1]).
+            noise: (n, noise_dim) noise, or None to draw it from ``seed``.
+        Returns:
+            float32 array (n, 28, 28, 1) in [0, 1].
+        """
+        spec = self.latent_spec
+        labels = np.asarray(categorical)
+        if labels.ndim != 1 or labels.size == 0:
+            raise ValueError(f"categorical must be a non-empty list of class labels, got shape {labels.shape}")
+        size = spec.categorical_dims[0]
+        if not np.all(np.isin(labels, np.arange(size))):
+            raise ValueError(f"categorical values must be whole numbers 0..{size - 1}, got {labels.tolist()}")
+        n = len(labels)
+        continuous = np.asarray(continuous, dtype="float32")
+        if continuous.shape != (n, spec.continuous_dim):
+            raise ValueError(f"continuous must have shape ({n}, {spec.continuous_dim}), got {continuous.shape}")
+        low, high = CONTINUOUS_RANGE
+        if not np.all(np.isfinite(continuous)) or continuous.min() < low or continuous.max() > high:
+            raise ValueError(f"continuous values must lie in [{low:g}, {high:g}]")
+        if noise is None:
+            noise = spec.sample_noise(n, np.random.default_rng(seed))
+        noise = np.asarray(noise, dtype="float32")
+        if noise.shape != (n, spec.noise_dim):
+            raise ValueError(f"noise must have shape ({n}, {spec.noise_dim}), got {noise.shape}")
+        categories = self.label_to_category[labels.astype(np.int64)]
+        latent = spec.build_input(noise, categories[:, None], continuous)
+        return np.asarray(self.generator(latent, training=False), dtype="float32")
+
+    def predict_codes(self, images):
+        """The Q head's estimate of the codes of ``images`` (n, 28, 28[, 1]) in [0, 1].
+
+        Returns (n, K) class probabilities (column ``k`` is class ``k``) and (n, continuous_dim) means.
+        """
+        from .training import predict_codes
+
+        probabilities, means = predict_codes(self.discriminator, self.latent_spec, images)
+        probabilities = probabilities[:, :self.latent_spec.categorical_dims[0]]
+        return probabilities[:, self.label_to_category].astype("float32"), means
+
+
+def export_pretrained(run_dir, path):
+    """Write a run's weights as a float16 pretrained file at ``path`` (atomically), with its metrics
+    and the Hungarian permutation. Returns the path."""
+    from .checkpoints import restore_latest
+    from .runs import RUN_FILES, build_model, evaluate_run, read_config
+
+    run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
+    config = read_config(run_dir)
+    model = build_model(config)
+    restore_latest(model, run_dir / RUN_FILES["checkpoint"])
+    metrics_path = run_dir / RUN_FILES["metrics"]
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else evaluate_run(run_dir, model=model)
+    arrays = variables_to_arrays({"generator": model.generator.weights,
+                                  "discriminator": model.discriminator.weights}, dtype="float16")
+    meta = {"spec": model.spec.to_dict(), "config": config.to_dict(),
+            "category_to_label": metrics["cluster_to_label"], "metrics": metrics}
+    write_arrays(path, arrays, meta, compress=True)
+    return path

@@ -1,0 +1,296 @@
+"""A training run as a folder: configuration, checkpoint, logs, figures and ``metrics.json``.
+
+:func:`train_run` is what ``python -m infogan_utils train`` and ``make train`` call; running it
+again on the same folder resumes from the last checkpoint, and :func:`evaluate_run` recomputes
+``metrics.json`` from the saved weights.
+"""
+
+import dataclasses
+import json
+import math
+import pathlib
+import time
+
+import numpy as np
+
+from .codes import LatentSpec
+from .data import DATASETS
+from .storage import write_json
+
+RUN_FILES = {
+    "config": "config.json",
+    "checkpoint": "checkpoint.npz",
+    "history": "history.csv",
+    "steps": "steps.csv",
+    "metrics": "metrics.json",
+    "timing": "timing.json",
+}
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything that defines a run.
+
+    The defaults are the paper's MNIST settings and its official code's, except for two, measured
+    in ``benchmarks/RESULTS.md`` and explained in chapter 4:
+
+    - ``continuous_weight`` is 0.1 (the paper's text asks for a smaller weight on continuous codes;
+      the official code used 1);
+    - ``categorical_augmentation`` is 1: Q reads the categorical code from randomly rotated,
+      sheared, rescaled and shifted copies of the generated images, so the categories cannot be
+      carried by slant or width and end up carried by the digit's shape. 0 is the paper's objective.
+    """
+
+    dataset: str = "mnist"
+    steps: int = 5000
+    batch_size: int = 128
+    seed: int = 0
+    categorical_weight: float = 1.0
+    continuous_weight: float = 0.1
+    categorical_augmentation: float = 1.0
+    d_learning_rate: float = 2e-4
+    g_learning_rate: float = 1e-3
+    beta_1: float = 0.5
+    noise_dim: int = 62
+    categorical_dims: tuple = (10,)
+    continuous_dim: int = 2
+    noise_distribution: str = "uniform"
+    noise_scale: float = 1.0
+    q_hidden: int = 128
+    learn_std: bool = False
+    train_subset: int = 0  # 0: the whole training set
+    steps_per_epoch: int = 250
+
+    def __post_init__(self):
+        self.categorical_dims = tuple(int(k) for k in self.categorical_dims)
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
+        for name in ("steps", "train_subset", "noise_dim", "continuous_dim"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        for name in ("batch_size", "steps_per_epoch", "q_hidden"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("d_learning_rate", "g_learning_rate", "noise_scale"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive finite number, got {value}")
+        if not 0 <= self.beta_1 < 1:
+            raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1}")
+        for name in ("categorical_weight", "continuous_weight", "categorical_augmentation"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
+        if 0 < self.train_subset < self.batch_size:
+            raise ValueError(f"train_subset ({self.train_subset}) is smaller than a batch ({self.batch_size})")
+        self.latent_spec()  # validates the code layout
+
+    def latent_spec(self):
+        return LatentSpec(self.noise_dim, self.categorical_dims, self.continuous_dim, self.noise_distribution,
+                          self.noise_scale)
+
+    def to_dict(self):
+        return dataclasses.asdict(self) | {"categorical_dims": list(self.categorical_dims)}
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def differences(self, other):
+        """The settings (other than ``steps``) in which two configurations differ."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [key for key in mine if key != "steps" and mine[key] != theirs[key]]
+
+
+def build_model(config, jit_compile="auto", mixed_precision="auto"):
+    """Build and compile the InfoGAN model for ``config``; seeds Python, NumPy and TensorFlow.
+
+    The default compiles the training step with XLA, which is also what makes training exactly
+    repeatable: the same configuration and seed give bit-identical weights on the same machine.
+    Without XLA (``jit_compile=False``) TensorFlow's graph optimiser may add the three passes of
+    D (real, generated and distorted images) into a weight's gradient in another order on each
+    trace, so the default objective then repeats only to float rounding (the paper's objective,
+    with two passes, still repeats exactly). ``tf.config.experimental.enable_op_determinism()``
+    does not help here, and Keras turns XLA off when it is on; ``benchmarks/DETERMINISM.md`` has the
+    measurements.
+    """
+    import keras
+
+    from .models import build_infogan_models
+    from .training import InfoGAN, gpu_available, make_optimizers
+
+    gpu = gpu_available()
+    if mixed_precision == "auto":
+        mixed_precision = gpu
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+    keras.utils.set_random_seed(config.seed)
+    spec = config.latent_spec()
+    generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
+    model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
+                    continuous_weight=config.continuous_weight,
+                    categorical_augmentation=config.categorical_augmentation, seed=config.seed)
+    d_optimizer, g_optimizer = make_optimizers(config.d_learning_rate, config.g_learning_rate,
+                                               config.beta_1, mixed_precision=mixed_precision)
+    model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer,
+                  jit_compile=True if jit_compile == "auto" else jit_compile)
+    return model
+
+
+def read_config(run_dir):
+    """The :class:`TrainConfig` saved in a run folder."""
+    path = pathlib.Path(run_dir) / RUN_FILES["config"]
+    if not path.is_file():
+        raise ValueError(f"{run_dir} is not a run folder: it has no {RUN_FILES['config']}")
+    try:
+        return TrainConfig.from_dict(json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError) as error:
+        raise ValueError(f"{path} is not a valid run configuration ({error})") from None
+
+
+def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precision="auto", evaluate=True,
+              callbacks=()):
+    """Train (or resume) the run in ``run_dir`` and write its outputs; returns ``(model, metrics)``.
+
+    If ``run_dir`` already holds a run, its configuration must match ``config`` except for
+    ``steps`` (which may grow); training resumes from its checkpoint exactly where it stopped: the
+    same batches in the same order as a run that never stopped. A refused call writes nothing.
+    """
+    import keras
+
+    from .checkpoints import previous_path, read_checkpoint_meta, restore_latest
+    from .data import load_dataset, make_dataset
+    from .training import CheckpointCallback, ImageGridCallback, StepHistory, describe_device, fit_steps
+
+    run_dir = pathlib.Path(run_dir)
+    config = config or TrainConfig()
+    config_path = run_dir / RUN_FILES["config"]
+    checkpoint_path = run_dir / RUN_FILES["checkpoint"]
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir} is a file, not a run folder; choose another --out folder")
+    if config_path.exists():
+        previous = read_config(run_dir)
+        differences = config.differences(previous)
+        if differences:
+            raise ValueError(f"{run_dir} holds a run with another configuration "
+                             f"({', '.join(differences)} differ); choose another --out folder")
+    if checkpoint_path.exists():
+        stored_steps = _checkpoint_steps(checkpoint_path, read_checkpoint_meta)
+        if stored_steps is not None and config.steps < stored_steps:
+            raise ValueError(f"{run_dir} has already trained {stored_steps} steps; ask for at least that many "
+                             f"(got steps={config.steps}) or choose another --out folder")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (x_train, _), (x_test, y_test) = load_dataset(config.dataset)
+    if config.train_subset:
+        x_train = x_train[:config.train_subset]
+    model = build_model(config, jit_compile=jit_compile, mixed_precision=mixed_precision)
+    initial_step = 0
+    if checkpoint_path.exists() or previous_path(checkpoint_path).exists():
+        initial_step = restore_latest(model, checkpoint_path)["steps"]
+        if initial_step > config.steps:
+            raise ValueError(f"{run_dir} has already trained {initial_step} steps; ask for at least that many "
+                             f"(got steps={config.steps})")
+        if verbose:
+            print(f"Resuming {run_dir} from step {initial_step}")
+    write_json(config_path, config.to_dict())
+    if verbose:
+        print(f"Training on {describe_device()}: {config.steps} steps of {config.batch_size} images")
+
+    def dataset_from(step):  # the batch order depends on (seed, step) alone, so a resumed run sees the same
+        return make_dataset(x_train, config.batch_size, seed=config.seed, start_step=step)
+
+    all_callbacks = [
+        ImageGridCallback(run_dir / "grids", model.spec),
+        CheckpointCallback(checkpoint_path, extra={"config": config.to_dict()}),
+        keras.callbacks.CSVLogger(str(run_dir / RUN_FILES["history"]), append=initial_step > 0),
+        keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), update_freq=50),
+        StepHistory(run_dir / RUN_FILES["steps"], every=25, append=initial_step > 0),
+        *callbacks,
+    ]
+    started = time.perf_counter()
+    fit_steps(model, dataset_from, config.steps, config.steps_per_epoch, initial_step, all_callbacks, verbose)
+    seconds = time.perf_counter() - started
+    timing = _update_timing(run_dir, config.steps - initial_step, config.batch_size, seconds)
+    save_traversals(model, run_dir)
+    metrics = evaluate_run(run_dir, model=model, test_data=(x_test, y_test)) if evaluate else {}
+    if verbose and metrics:
+        print(f"Hungarian test accuracy {metrics['hungarian_accuracy']:.4f}, categorical L_I "
+              f"{metrics['categorical_mi']:.3f} of ln 10 = {np.log(10):.3f}, "
+              f"{timing['images_per_second']:.0f} images/s")
+    return model, metrics
+
+
+def _checkpoint_steps(path, read_meta):
+    """The step count of a readable checkpoint, or None (a damaged one is dealt with when loading)."""
+    from .checkpoints import CheckpointError
+
+    try:
+        steps = read_meta(path).get("steps")
+    except CheckpointError:
+        return None
+    return steps if isinstance(steps, int) else None
+
+
+def save_traversals(model, run_dir, values=np.linspace(-2.0, 2.0, 10)):
+    """Write ``traversal_c2.png``, ``traversal_c3.png``, ...: rows = category, columns = one code."""
+    from .plotting import save_image_grid
+
+    paths = []
+    if not model.spec.categorical_dims:
+        return paths
+    for index in range(model.spec.continuous_dim):
+        noise, categorical, continuous = model.spec.traversal(index, values)
+        images = model.generate(noise, categorical, continuous)
+        paths.append(save_image_grid(images, pathlib.Path(run_dir) / f"traversal_c{index + 2}.png",
+                                     columns=len(values)))
+    return paths
+
+
+def evaluate_run(run_dir, model=None, test_data=None):
+    """Recompute ``metrics.json`` of a run from its saved weights (or from ``model``)."""
+    from .checkpoints import restore_latest
+    from .data import load_dataset
+    from .metrics import evaluate_model
+
+    run_dir = pathlib.Path(run_dir)
+    config = read_config(run_dir)
+    if model is None:
+        model = build_model(config)
+        restore_latest(model, run_dir / RUN_FILES["checkpoint"])
+    if test_data is None:
+        _, test_data = load_dataset(config.dataset)
+    report = evaluate_model(model, *test_data)
+    timing_path = run_dir / RUN_FILES["timing"]
+    timing = json.loads(timing_path.read_text()) if timing_path.exists() else {}
+    metrics = {
+        "hungarian_accuracy": report["hungarian_accuracy"],
+        "majority_accuracy": report["majority_accuracy"],
+        "nmi": report["nmi"],
+        "categorical_mi": report["categorical_mi"],
+        "categorical_mi_max": report["categorical_mi_max"],
+        "steps": model.steps,
+        "images_per_second": timing.get("images_per_second"),
+        "wall_time_seconds": timing.get("wall_time_seconds"),
+        "machine": timing.get("machine"),
+        "confusion_matrix": report["confusion_matrix"],
+        "cluster_to_label": report["cluster_to_label"],
+        "config": config.to_dict(),
+    }
+    write_json(run_dir / RUN_FILES["metrics"], metrics)
+    return metrics
+
+
+def _update_timing(run_dir, steps, batch_size, seconds):
+    from .training import describe_device
+
+    path = pathlib.Path(run_dir) / RUN_FILES["timing"]
+    timing = json.loads(path.read_text()) if path.exists() else {"steps": 0, "wall_time_seconds": 0.0}
+    timing["steps"] += steps
+    timing["wall_time_seconds"] = round(timing["wall_time_seconds"] + seconds, 1)
+    timing["images_per_second"] = round(timing["steps"] * batch_size / max(timing["wall_time_seconds"], 1e-9), 1)
+    timing["machine"] = describe_device()
+    write_json(path, timing)
+    return timing

@@ -1,0 +1,305 @@
+"""InfoGAN as a ``keras.Model`` with a custom ``train_step``, and the callbacks used while training.
+
+Usage, in the Keras idiom::
+
+    model = InfoGAN(generator, discriminator, spec)
+    model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                  g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+    model.fit(dataset, epochs=10, steps_per_epoch=500)
+
+D and G are updated together from one forward pass. The information loss
+``lambda_cat * CE + lambda_cont * NLL`` is added to both losses: it trains the Q head and the
+shared discriminator trunk (through D's optimizer) and the generator (through G's optimizer).
+With ``categorical_augmentation`` above 0, Q reads the categorical code from randomly distorted
+copies of the generated images (one more pass of D), so that the code must survive the distortion.
+"""
+
+import math
+import pathlib
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from .augment import random_affine
+from .codes import LatentSpec, sample_latent_tensors
+from .data import as_float_images
+from .losses import discriminator_loss, generator_loss, information_losses, real_data_information
+
+
+@keras.saving.register_keras_serializable(package="infogan_utils")
+class InfoGAN(keras.Model):
+    """A generator and a discriminator with a Q head, trained with InfoGAN's objective.
+
+    Args:
+        generator: maps ``spec.input_dim`` vectors to images.
+        discriminator: maps images to a dict with ``real_logit`` and the Q head's outputs.
+        spec: the :class:`LatentSpec` of the generator input. With no codes (or both weights 0)
+            this is a plain GAN.
+        categorical_weight: lambda for the categorical codes' cross-entropy.
+        continuous_weight: lambda for the continuous codes' Gaussian negative log-likelihood
+            (0.1: the official code's 1 lets the continuous codes take over digit identity).
+        categorical_augmentation: strength of the random rotation, shear, scale and shift
+            (:func:`augment.random_affine`) applied to the generated images from which Q reads the
+            categorical codes (1: up to 20 degrees, 0.3 shear, 15% scale, 2 pixels); 0 turns it off
+            and gives the paper's objective. The continuous codes are always read undistorted.
+        seed: seeds the latent sampling inside ``train_step``.
+    """
+
+    def __init__(self, generator, discriminator, spec=None, categorical_weight=1.0,
+                 continuous_weight=0.1, categorical_augmentation=1.0, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
+                            ("categorical_augmentation", categorical_augmentation)):
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.spec = spec or LatentSpec()
+        if generator.input_shape[-1] != self.spec.input_dim:
+            raise ValueError(
+                f"the generator takes inputs of size {generator.input_shape[-1]}, "
+                f"but the latent spec has input_dim {self.spec.input_dim}")
+        self.categorical_weight = float(categorical_weight)
+        self.continuous_weight = float(continuous_weight)
+        self.categorical_augmentation = float(categorical_augmentation)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Counted here rather than read from an optimizer: under mixed precision the loss-scale
+        # optimizer skips the steps whose gradients overflow, and its count falls behind.
+        self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in (
+            "d_loss", "g_loss", "categorical_loss", "continuous_loss", "categorical_mi", "real_mi")}
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        """Set the two optimizers; D's also trains the Q head, which lives in the discriminator."""
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        # Built now so that a checkpoint can be loaded before the first step.
+        self.d_optimizer.build(self.discriminator.trainable_weights)
+        self.g_optimizer.build(self.generator.trainable_weights)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, latent, training=False):
+        return self.generator(latent, training=training)
+
+    def train_step(self, real_images):
+        if isinstance(real_images, tuple):  # (images, labels) datasets: labels are never used
+            real_images = real_images[0]
+        batch_size = tf.shape(real_images)[0]
+        latent, codes = sample_latent_tensors(self.spec, batch_size, self.seed_generator)
+        with tf.GradientTape(persistent=True) as tape:
+            fake_images = self.generator(latent, training=True)
+            real_outputs = self.discriminator(real_images, training=True)
+            fake_outputs = self.discriminator(fake_images, training=True)
+            q_outputs = fake_outputs
+            if self.categorical_augmentation and self.categorical_weight and self.spec.categorical_dims:
+                distorted = random_affine(fake_images, self.categorical_augmentation, self.seed_generator)
+                distorted_outputs = self.discriminator(distorted, training=True)
+                q_outputs = fake_outputs | {"categorical_logits": distorted_outputs["categorical_logits"]}
+            info = information_losses(self.spec, codes, q_outputs)
+            info_loss = (self.categorical_weight * info["categorical"]
+                         + self.continuous_weight * info["continuous"])
+            d_loss = discriminator_loss(real_outputs["real_logit"], fake_outputs["real_logit"]) + info_loss
+            g_loss = generator_loss(fake_outputs["real_logit"]) + info_loss
+            scaled_d_loss = self.d_optimizer.scale_loss(d_loss)
+            scaled_g_loss = self.g_optimizer.scale_loss(g_loss)
+        d_weights = self.discriminator.trainable_weights
+        g_weights = self.generator.trainable_weights
+        self.d_optimizer.apply(tape.gradient(scaled_d_loss, d_weights), d_weights)
+        self.g_optimizer.apply(tape.gradient(scaled_g_loss, g_weights), g_weights)
+        del tape
+        self.step_counter.assign_add(1)
+        # A label-free diagnostic, not a loss: how confidently and evenly Q sorts the real batch.
+        real_mi = real_data_information(self.spec, real_outputs) if self.spec.categorical_dims else 0.0
+        values = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "categorical_loss": info["categorical"],
+            "continuous_loss": info["continuous"],
+            "categorical_mi": info["categorical_mi"],
+            "real_mi": real_mi,
+        }
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    @property
+    def steps(self):
+        """The number of training steps taken so far."""
+        return int(self.step_counter.numpy())
+
+    def generate(self, noise, categorical, continuous, batch_size=500):
+        """Images in [0, 1] for explicit latent values (NumPy in, NumPy out)."""
+        latent = self.spec.build_input(noise, categorical, continuous)
+        return self.generator.predict(latent, batch_size=batch_size, verbose=0)
+
+    def predict_codes(self, images, batch_size=500):
+        """The Q head on ``images``: (categorical probabilities, continuous means) as NumPy arrays."""
+        return predict_codes(self.discriminator, self.spec, images, batch_size)
+
+
+def predict_codes(discriminator, spec, images, batch_size=500):
+    """Run the Q head: returns (n, sum of categorical sizes) probabilities and (n, continuous_dim) means.
+
+    ``images`` are in [0, 1]; integer (uint8, 0..255) images are scaled to [0, 1] first.
+    """
+    images = as_float_images(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[1:] != tuple(discriminator.input_shape[1:]):
+        raise ValueError(f"images must have shape (n, {', '.join(map(str, discriminator.input_shape[1:]))}),"
+                         f" got {images.shape}")
+    if len(images) <= 256:  # a direct call is much faster than predict() for a few images (widget redraws)
+        outputs = discriminator(images, training=False)
+    else:
+        outputs = discriminator.predict(images, batch_size=batch_size, verbose=0)
+    probabilities, start = [], 0
+    for size in spec.categorical_dims:
+        logits = outputs["categorical_logits"][:, start:start + size]
+        probabilities.append(ops.convert_to_numpy(ops.softmax(logits, axis=-1)))
+        start += size
+    probabilities = np.concatenate(probabilities, axis=1) if probabilities else np.zeros((len(images), 0))
+    means = outputs.get("continuous_mean", np.zeros((len(images), 0), "float32"))
+    return probabilities.astype("float32"), np.asarray(means, "float32")
+
+
+def make_optimizers(d_learning_rate=2e-4, g_learning_rate=1e-3, beta_1=0.5, mixed_precision=False):
+    """Adam for D (and Q) and for G with the paper's defaults; loss-scaled under mixed precision."""
+    d_optimizer = keras.optimizers.Adam(d_learning_rate, beta_1=beta_1)
+    g_optimizer = keras.optimizers.Adam(g_learning_rate, beta_1=beta_1)
+    if mixed_precision:
+        d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer)
+        g_optimizer = keras.optimizers.LossScaleOptimizer(g_optimizer)
+    return d_optimizer, g_optimizer
+
+
+def gpu_available():
+    """True when TensorFlow sees a GPU."""
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def describe_device():
+    """A one-line description of the device training will run on."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', gpus[0].name)}"
+    return f"CPU only ({len(tf.config.list_physical_devices('CPU'))} device, {_cpu_count()} cores)"
+
+
+def _cpu_count():
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def fit_steps(model, dataset, steps, steps_per_epoch=500, initial_step=0, callbacks=(), verbose=1):
+    """Train for exactly ``steps`` updates in total, continuing from ``initial_step``.
+
+    Keras epochs have ``steps_per_epoch`` updates each; a shorter final epoch makes up the rest.
+    ``dataset`` is a ``tf.data.Dataset`` or, for exact resumption, a function of the step at which
+    it must start (as :func:`data.make_dataset`'s ``start_step``): each ``model.fit`` call starts
+    its own pass over a dataset, so a plain dataset restarts from its first batch at every call.
+    Returns a dict of per-epoch metric lists.
+    """
+    if steps < 0 or initial_step < 0:
+        raise ValueError(f"steps must not be negative, got steps={steps}, initial_step={initial_step}")
+    if steps_per_epoch <= 0:
+        raise ValueError(f"steps_per_epoch must be positive, got {steps_per_epoch}")
+    history = {}
+    done = initial_step
+    while done < steps:
+        epoch = done // steps_per_epoch
+        if done % steps_per_epoch == 0 and steps - done >= steps_per_epoch:
+            last_epoch, chunk = steps // steps_per_epoch, steps_per_epoch  # all the whole epochs in one fit
+        else:
+            last_epoch, chunk = epoch + 1, min(steps_per_epoch * (epoch + 1), steps) - done
+        data = dataset(done) if callable(dataset) else dataset
+        result = model.fit(data, epochs=last_epoch, initial_epoch=epoch, steps_per_epoch=chunk,
+                           callbacks=list(callbacks), verbose=verbose, shuffle=False)
+        for name, values in result.history.items():
+            history.setdefault(name, []).extend(values)
+        done += chunk * (last_epoch - epoch)
+    return history
+
+
+class ImageGridCallback(keras.callbacks.Callback):
+    """Saves a grid of generated images from the same latent vectors at the end of each epoch.
+
+    With a categorical code, row ``k`` uses category ``k`` so one can watch classes form.
+    """
+
+    def __init__(self, folder, spec, columns=10, seed=1234):
+        super().__init__()
+        self.folder = pathlib.Path(folder)
+        self.spec = spec
+        rows = spec.categorical_dims[0] if spec.categorical_dims else columns
+        sample = spec.sample(rows * columns, seed=seed)
+        if spec.categorical_dims:
+            sample["categorical"][:, 0] = np.repeat(np.arange(rows), columns)
+            sample["noise"] = np.tile(sample["noise"][:columns], (rows, 1))
+            sample["continuous"][:] = 0.0
+        self.latent = spec.build_input(sample["noise"], sample["categorical"], sample["continuous"])
+        self.rows, self.columns = rows, columns
+        self.saved = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        from .plotting import save_image_grid
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        images = self.model.generator.predict(self.latent, verbose=0)
+        path = self.folder / f"epoch_{epoch + 1:03d}.png"
+        save_image_grid(images, path, columns=self.columns)
+        self.saved.append(path)
+
+
+class CheckpointCallback(keras.callbacks.Callback):
+    """Writes the whole training state to one file at each epoch end, atomically."""
+
+    def __init__(self, path, extra=None):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self.extra = extra or {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        from .checkpoints import save_checkpoint
+
+        save_checkpoint(self.model, self.path, extra=self.extra)
+
+
+class StepHistory(keras.callbacks.Callback):
+    """Appends the running metrics to a CSV file every ``every`` steps (finer than Keras' per-epoch log)."""
+
+    def __init__(self, path, every=25, append=False):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self.every = every
+        self.append = append
+        self.rows = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.steps
+        if step % self.every == 0 and logs:
+            self.rows.append({"step": step} | {k: float(v) for k, v in logs.items()})
+
+    def on_epoch_end(self, epoch, logs=None):
+        import csv
+
+        step = self.model.steps
+        if logs and (not self.rows or self.rows[-1]["step"] != step):  # always log an epoch's last step
+            self.rows.append({"step": step} | {k: float(v) for k, v in logs.items()})
+        if not self.rows:
+            return
+        write_header = not (self.append and self.path.exists())
+        with open(self.path, "a" if self.append else "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(self.rows[0]))
+            if write_header:
+                writer.writeheader()
+            writer.writerows(self.rows)
+        self.append = True
+        self.rows = []
