@@ -28,6 +28,14 @@ VARIANTS = {
     "xla + op determinism": {"jit": True, "op_determinism": True},
 }
 
+NOTES = """What this shows, and why the package relies on XLA for exact repeatability:
+
+- The default training step (XLA) repeats bit for bit, run after run and process after process; it is also the fastest variant here. Exact resumption (`tests/test_training.py::test_a_resumed_run_is_bit_identical_to_a_straight_one`) rests on it.
+- Without XLA, the default objective does not repeat exactly, even single-threaded (`tf.config.threading` at 1 and 1 was tried) and without oneDNN (`TF_ENABLE_ONEDNN_OPTS=0`): D runs three times in a step (real, generated, distorted images), and the graph that TensorFlow builds and optimises for each trace adds the three passes' gradients in an order that can change. With Grappler's meta-optimiser off the differences became rarer but did not vanish. The paper's objective (two passes of D, and a + b = b + a in floating point) repeats exactly with or without XLA.
+- `tf.config.experimental.enable_op_determinism()` does not remove that variation, and Keras 3 silently compiles without XLA when it is on (`keras.src.trainers.trainer.model_supports_jit`), so asking for both gives the slower, non-repeatable variant. The package therefore does not turn it on.
+- Another CPU may round differently: repeatability is per machine, and learning tests keep margins (`LEARNING_CHECKS.md`).
+"""
+
 CHILD = r"""
 import hashlib, json, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -83,8 +91,10 @@ def main():
     for name, runs in results.items():
         identical = "yes" if all(run["identical"] for run in runs) else \
             f"no ({sum(not run['identical'] for run in runs)} of {len(runs)} processes differed)"
-        lines.append(f"| {name} | {identical} | {', '.join(f'{run['images_per_second']:.0f}' for run in runs)} |")
-    lines += ["", f"Command: `python benchmarks/determinism.py --steps {arguments.steps} --repeats {arguments.repeats}`"]
+        speeds = ", ".join(f"{run['images_per_second']:.0f}" for run in runs)
+        lines.append(f"| {name} | {identical} | {speeds} |")
+    lines += ["", f"Command: `python benchmarks/determinism.py --steps {arguments.steps} --repeats {arguments.repeats}`",
+              "", NOTES]
     print("\n".join(lines))
     if arguments.write:
         pathlib.Path(arguments.write).write_text("\n".join(lines) + "\n")

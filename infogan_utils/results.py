@@ -1,0 +1,88 @@
+"""The trained runs that ship with the package, so that every chapter can read them wherever it runs.
+
+A chapter opened on Colab has the installed package and nothing else: no clone, no ``runs/``
+folder. So the package carries what the chapters show of the project's own training runs: the
+seed-0 MNIST run and the Fashion-MNIST run (configuration, metrics, timing, the step log and a few
+image grids) and ``summary.json``, one row per run of the five-seed table and its ablation. The
+MNIST run's weights are the shipped model (``pretrained/mnist.npz``), so :meth:`TrainedRun.model`
+rebuilds it as an :class:`~infogan_utils.training.InfoGAN`, the same kind of object a reader's own
+training returns. The Fashion-MNIST weights are not shipped (they would double the package's size).
+
+``tools/ship_results.py`` copies these files from the repository's ``runs/`` folder.
+"""
+
+import json
+import pathlib
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
+WEIGHTS = {"mnist-seed0": "mnist"}  # trained run -> shipped model of the same run
+
+
+def trained_run_names():
+    """The names of the shipped runs, e.g. ``["fashion-mnist-seed0", "mnist-seed0"]``."""
+    return sorted(path.name for path in RESULTS_DIR.iterdir() if (path / "config.json").is_file())
+
+
+def trained_run(name):
+    """A shipped run by name, as a :class:`TrainedRun`."""
+    if name not in trained_run_names():
+        raise ValueError(f"no shipped run {name!r}; available: {', '.join(trained_run_names()) or 'none'}")
+    return TrainedRun(RESULTS_DIR / name)
+
+
+def summary():
+    """One dict per run of the project's results table (``benchmarks/RESULTS.md``): its ``variant``,
+    ``seed``, ``config``, ``metrics`` (accuracies, NMI, L_I, confusion matrix) and the final
+    ``continuous_loss`` of its step log."""
+    return json.loads((RESULTS_DIR / "summary.json").read_text())
+
+
+class TrainedRun:
+    """A finished run folder, read-only: ``folder``, ``config``, ``metrics``, ``timing``, and methods
+    for its step log, its image grids and (where the weights are shipped) its model."""
+
+    def __init__(self, folder):
+        from .runs import read_config
+
+        self.folder = pathlib.Path(folder)
+        self.name = self.folder.name
+        self.config = read_config(self.folder)
+        self.metrics = json.loads((self.folder / "metrics.json").read_text())
+        self.timing = json.loads((self.folder / "timing.json").read_text())
+
+    def __repr__(self):
+        return f"TrainedRun({self.name!r}, {self.metrics['steps']} steps)"
+
+    def history(self):
+        """The step log (``steps.csv``) as a dict of columns."""
+        from .plotting import read_history
+
+        return read_history(self.folder / "steps.csv")
+
+    def grids(self):
+        """The shipped image grids (``grids/epoch_NNN.png``), in order."""
+        return sorted((self.folder / "grids").glob("epoch_*.png"))
+
+    @property
+    def has_model(self):
+        return self.name in WEIGHTS
+
+    def model(self):
+        """The run's generator and Q head as an :class:`~infogan_utils.training.InfoGAN` (no optimizer
+        state: for generating and reading codes, not for resuming), with its own category numbering,
+        the one ``metrics["cluster_to_label"]`` refers to."""
+        from .pretrained import load_pretrained
+        from .training import InfoGAN
+
+        if not self.has_model:
+            raise ValueError(f"the weights of {self.name} are not shipped with the package; train the run "
+                             "yourself to get a model")
+        shipped = load_pretrained(WEIGHTS[self.name])
+        if shipped.config != self.config.to_dict():
+            raise ValueError(f"the shipped model {WEIGHTS[self.name]!r} was not trained with {self.name}'s settings")
+        model = InfoGAN(shipped.generator, shipped.discriminator, shipped.spec,
+                        categorical_weight=self.config.categorical_weight,
+                        continuous_weight=self.config.continuous_weight,
+                        categorical_augmentation=self.config.categorical_augmentation, seed=self.config.seed)
+        model.step_counter.assign(self.metrics["steps"])
+        return model

@@ -1,0 +1,59 @@
+"""Copy what the chapters show of the project's runs into the package (``infogan_utils/results``).
+
+Run it after a run in ``runs/`` changes; ``tests/test_results.py`` fails while the shipped copy
+and ``runs/`` disagree. Only small files are copied (the weights ship once, as
+``infogan_utils/pretrained/mnist.npz``).
+
+Usage: ``python tools/ship_results.py``
+"""
+
+import json
+import pathlib
+import shutil
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from infogan_utils.plotting import read_history  # noqa: E402
+from infogan_utils.results import RESULTS_DIR  # noqa: E402
+from infogan_utils.storage import write_json  # noqa: E402
+
+RUN_FILES = ["config.json", "metrics.json", "timing.json", "steps.csv", "history.csv"]
+SHIPPED = {
+    "mnist-seed0": RUN_FILES + ["grids/epoch_001.png", "grids/epoch_020.png"],
+    "fashion-mnist-seed0": RUN_FILES + ["traversals_labelled.png"],
+}
+SUMMARY_PATTERNS = {"defaults": "mnist-seed*", "no-augmentation": "ablation/no-augmentation/seed*",
+                    "paper": "ablation/paper/seed*"}
+SUMMARY_METRICS = ["hungarian_accuracy", "majority_accuracy", "nmi", "categorical_mi", "steps", "confusion_matrix",
+                   "cluster_to_label"]
+
+
+def summary_rows(runs):
+    rows = []
+    for variant, pattern in SUMMARY_PATTERNS.items():
+        for folder in sorted(runs.glob(pattern)):
+            metrics = json.loads((folder / "metrics.json").read_text())
+            rows.append({"variant": variant, "seed": metrics["config"]["seed"], "config": metrics["config"],
+                         "metrics": {key: metrics[key] for key in SUMMARY_METRICS},
+                         "continuous_loss": read_history(folder / "steps.csv")["continuous_loss"][-1]})
+    return rows
+
+
+def main():
+    runs = ROOT / "runs"
+    for name, files in SHIPPED.items():
+        target = RESULTS_DIR / name
+        if target.exists():
+            shutil.rmtree(target)
+        for file in files:
+            (target / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(runs / name / file, target / file)
+    write_json(RESULTS_DIR / "summary.json", summary_rows(runs))
+    size = sum(path.stat().st_size for path in RESULTS_DIR.rglob("*") if path.is_file())
+    print(f"wrote {RESULTS_DIR} ({size / 1024:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    main()
