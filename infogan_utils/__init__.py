@@ -6,7 +6,7 @@ The modules, one concern each: ``data`` (MNIST and Fashion-MNIST), ``codes`` (th
 and ``cli``. The names below are the ones the notebooks use most.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .codes import LatentSpec
 from .data import load_dataset, load_fashion_mnist, load_mnist, make_dataset

@@ -51,11 +51,9 @@ def main(argv=None):
     parser = build_parser()
     arguments = parser.parse_args(argv)
     try:
-        _import_tensorflow_quietly()
+        return _run(arguments)
     except ImportError as error:
         parser.exit(2, f"infogan {arguments.command}: error: TensorFlow cannot be imported ({error})\n")
-    try:
-        return _run(arguments)
     except ValueError as error:  # our errors are one line by design
         parser.exit(2, f"infogan {arguments.command}: error: {error}\n")
     except OSError as error:  # a file or folder that cannot be read or written
@@ -103,6 +101,7 @@ def _run(arguments):
         out = arguments.out or f"runs/{config.dataset.replace('_', '-')}-seed{config.seed}"
         if arguments.export and os.path.isdir(arguments.export):
             raise ValueError(f"--export {arguments.export} is a folder; name the .npz file to write")
+        _import_tensorflow_quietly()  # after the arguments are checked: a mistake is reported at once
         # A live progress bar on a terminal, one line per epoch in a log file.
         verbose = 0 if arguments.quiet else (1 if sys.stdout.isatty() else 2)
         train_run(out, config, verbose=verbose)
@@ -111,10 +110,12 @@ def _run(arguments):
             print(f"Exported {export_pretrained(out, arguments.export)}")
     elif arguments.command == "evaluate":
         read_config(arguments.run_dir)
+        _import_tensorflow_quietly()
         metrics = evaluate_run(arguments.run_dir)
         print(f"Hungarian accuracy {metrics['hungarian_accuracy']:.4f}, majority {metrics['majority_accuracy']:.4f}, "
               f"NMI {metrics['nmi']:.4f}, categorical L_I {metrics['categorical_mi']:.3f}")
     elif arguments.command == "export":
+        _import_tensorflow_quietly()
         print(f"Exported {export_pretrained(arguments.run_dir, arguments.file)}")
     return 0
 

@@ -27,7 +27,7 @@ def assert_one_line_error(result, fragment):
     (["--steps", "-5"], "steps must not be negative"),
     (["--dataset", "cifar10"], "unknown dataset 'cifar10'"),
     (["--batch-size", "0"], "batch_size must be positive"),
-    (["--categorical-weight", "-1"], "must not be negative"),
+    (["--categorical-weight", "-1"], "categorical_weight must be a finite number that is not negative"),
     (["--noise-scale", "0"], "noise_scale must be a positive finite number"),
     (["--categorical-augmentation", "-1"], "categorical_augmentation must be a finite number that is not negative"),
     (["--categorical-augmentation", "nan"], "categorical_augmentation must be a finite number that is not negative"),

@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+import infogan_utils
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
@@ -149,3 +151,21 @@ def test_references_outside_chapters(tmp_path):
     assert any("branch 'other'" in p for p in problems)
     assert any("missing.ipynb" in p for p in problems)
     assert any("someone/else" in p for p in problems)
+
+
+def test_without_the_package_the_setup_cell_says_what_to_do_in_one_sentence(tmp_path):
+    """Where the install failed (Colab) or was never run, the setup cell ends with one sentence that names
+    the pinned install command, not an ImportError chain."""
+    source = badges.setup_cell_source(SETTINGS).replace("%pip install", "pass  # %pip install")
+    script = tmp_path / "setup_cell.py"
+    script.write_text(source)
+    result = subprocess.run([sys.executable, "-S", str(script)], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("infogan_utils is not installed: run `pip install \"infogan-utils @ "
+                                    f"git+https://github.com/{SETTINGS[0]}/{SETTINGS[1]}@{badges.read_release()}\"`")
+
+
+def test_the_release_pin_agrees_with_the_version():
+    assert badges.check_release() == []
+    assert badges.read_release() == f"v{infogan_utils.__version__}"

@@ -63,16 +63,25 @@ def test_the_wheel_carries_the_shipped_model(tmp_path):
     import subprocess
     import sys
 
+    import shutil
+
+    source = tmp_path / "source"  # a copy, so that the build leaves nothing in the checkout
+    shutil.copytree(ROOT / "infogan_utils", source / "infogan_utils", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(ROOT / name, source / name)
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(tmp_path / "wheels"), str(ROOT)], capture_output=True, text=True)
+                            "-w", str(tmp_path / "wheels"), str(source)], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr[-2000:]
     wheels = list((tmp_path / "wheels").glob("infogan_utils-*.whl"))
     assert len(wheels) == 1, wheels
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                               str(tmp_path / "site"), str(wheels[0])], capture_output=True, text=True)
     assert install.returncode == 0, install.stderr[-2000:]
-    code = ("import infogan_utils, numpy as np; m = infogan_utils.load_pretrained('mnist'); "
-            "images = m.generate([7, 1], np.zeros((2, 2))); print(infogan_utils.__file__, images.shape)")
+    code = ("import infogan_utils, numpy as np; from infogan_utils import results; "
+            "m = infogan_utils.load_pretrained('mnist'); images = m.generate([7, 1], np.zeros((2, 2))); "
+            "run = results.trained_run('mnist-seed0'); assert run.model().steps == 5000 and len(run.grids()) == 2; "
+            "assert results.summary() and results.trained_run('fashion-mnist-seed0').history()['step'][-1] == 3000; "
+            "print(infogan_utils.__file__, images.shape)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                             env=os.environ | {"PYTHONPATH": str(tmp_path / "site"), "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0, result.stderr[-2000:]

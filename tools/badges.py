@@ -57,6 +57,7 @@ CHAPTERS = [
 ]
 
 GIT_URL = re.compile(r"git\+https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?(?=[\s\"'@#]|$)")
+PINNED_GIT_URL = re.compile(r"git\+https://github\.com/[\w.-]+/[\w.-]+?(?:\.git)?(?:@([\w.-]+))?(?=[\s\"'#]|$)")
 TITLE = re.compile(r"^#\s+Chapter\s+(\d+):\s*(.+?)\s*$")
 
 
@@ -71,6 +72,28 @@ def read_settings(pyproject=None):
         raise ValueError(f"[project.urls] Repository must be https://github.com/OWNER/REPO, got {url!r}")
     branch = data.get("tool", {}).get("infogan", {}).get("branch", "main")
     return match.group(1), match.group(2), branch
+
+
+def read_release(pyproject=None):
+    """The release the chapters install on Colab: ``[tool.infogan] release`` (a git tag, e.g. ``v0.2.0``)."""
+    pyproject = pathlib.Path(pyproject or ROOT / "pyproject.toml")
+    with open(pyproject, "rb") as handle:
+        data = tomllib.load(handle)
+    return data.get("tool", {}).get("infogan", {}).get("release")
+
+
+def check_release(pyproject=None):
+    """Problems with the pinned release: it must be ``v`` + the project's version, which the package reports."""
+    pyproject = pathlib.Path(pyproject or ROOT / "pyproject.toml")
+    with open(pyproject, "rb") as handle:
+        version = tomllib.load(handle).get("project", {}).get("version")
+    release, problems = read_release(pyproject), []
+    if release != f"v{version}":
+        problems.append(f"pyproject.toml: [tool.infogan] release is {release!r}, expected 'v{version}' (the version)")
+    init = (pyproject.parent / "infogan_utils" / "__init__.py")
+    if init.is_file() and f'__version__ = "{version}"' not in init.read_text():
+        problems.append(f"infogan_utils/__init__.py: __version__ is not {version!r} (pyproject.toml's version)")
+    return problems
 
 
 def _relative(notebook):
@@ -122,25 +145,32 @@ def badge_line(notebook, settings, voila=None):
     return " ".join(badges)
 
 
-def setup_git_url(settings):
+def setup_git_url(settings, release=None):
+    """``git+https://github.com/OWNER/REPO@RELEASE``: the pinned install of the setup cell."""
     owner, repo, _ = settings
-    return f"git+https://github.com/{owner}/{repo}"
+    release = release or read_release()
+    return f"git+https://github.com/{owner}/{repo}" + (f"@{release}" if release else "")
 
 
-def setup_cell_source(settings):
+def setup_cell_source(settings, release=None):
     """The setup cell every chapter starts its code with."""
+    install = f'pip install "infogan-utils @ {setup_git_url(settings, release)}"'
     return f'''import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ log lines out of the outputs
 QUICK = os.environ.get("INFOGAN_QUICK") == "1"  # the test suite sets this to shrink training
+MODE = "trained"  # chapters 4 and 7: "trained" (read the project's finished run), "short" or "full" (train yourself)
 
-if "google.colab" in sys.modules:  # Colab: install the helper package from the repository
-    %pip install -q "infogan-utils @ {setup_git_url(settings)}"
+if "google.colab" in sys.modules:  # Colab: install the helper package, pinned to the release of these chapters
+    %{install} -q
 try:
     import infogan_utils
-except ImportError:  # a local checkout without `make lab`: use the package next to this folder
-    sys.path.insert(0, os.path.abspath(".."))
+except ImportError:
+    if not os.path.isfile(os.path.join("..", "infogan_utils", "__init__.py")):
+        raise SystemExit('infogan_utils is not installed: run `{install}` '
+                         '(or `make lab` in a clone of the repository), then restart the kernel') from None
+    sys.path.insert(0, os.path.abspath(".."))  # a clone without `make lab`: the package next to this folder
     import infogan_utils
 print("quick mode" if QUICK else "full mode", "| infogan_utils", infogan_utils.__version__)'''
 
@@ -226,6 +256,12 @@ def check_notebook(path, settings):
         if (found_owner, found_repo) != (owner, repo):
             problems.append(f"{name}: setup cell installs from github.com/{found_owner}/{found_repo}, "
                             f"pyproject.toml names github.com/{owner}/{repo}")
+    release = read_release(path.parent.parent / "pyproject.toml") if (path.parent.parent / "pyproject.toml").is_file() \
+        else read_release()
+    for pin in PINNED_GIT_URL.findall(_source(setup)) if setup else []:
+        if pin != release:
+            problems.append(f"{name}: setup cell installs release {pin or '(none: the default branch)'}, "
+                            f"pyproject.toml pins {release}")
     return problems
 
 
@@ -298,6 +334,8 @@ def check_all(root=None, settings=None):
     if readme.exists():
         problems.extend(check_references(readme, settings))
     problems.extend(check_readme(settings, root))
+    if root is None or (pathlib.Path(root) / "pyproject.toml").is_file():
+        problems.extend(check_release(pathlib.Path(root or ROOT) / "pyproject.toml"))
     return problems
 
 
