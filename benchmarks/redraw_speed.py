@@ -69,7 +69,7 @@ def run(model, repeats=50, warmup=5):
     """``{name: array of ms}`` for each part of a redraw and for the whole."""
     def generate(index):
         category, continuous, seed = codes(index)
-        return model.generate([category], np.array([continuous], "float32"), seed=seed)
+        return model.generate(None, [category], np.array([continuous], "float32"), seed=seed)
 
     image = generate(0)
     explorer = LatentExplorer(model)

@@ -2,8 +2,8 @@
 
 The modules, one concern each: ``data`` (MNIST and Fashion-MNIST), ``codes`` (the latent layout),
 ``models`` (G, D and the Q head), ``losses``, ``training`` (the Keras model and callbacks),
-``checkpoints``, ``runs`` (run folders), ``metrics``, ``plotting``, ``widgets``, ``pretrained``
-and ``cli``. The names below are the ones the notebooks use most.
+``storage``, ``checkpoints``, ``runs`` (run folders), ``metrics``, ``plotting``, ``widgets``,
+``pretrained``, ``results`` (the shipped runs) and ``cli``. The names below are the ones the notebooks use most.
 """
 
 __version__ = "0.2.0"
@@ -11,11 +11,12 @@ __version__ = "0.2.0"
 from .codes import LatentSpec
 from .data import load_dataset, load_fashion_mnist, load_mnist, make_dataset
 from .metrics import evaluate_model, hungarian_accuracy, majority_accuracy, normalized_mutual_information
+from . import results
 from .pretrained import available_pretrained, load_pretrained
 from .runs import TrainConfig, evaluate_run, train_run
 
 __all__ = [
     "LatentSpec", "TrainConfig", "available_pretrained", "evaluate_model", "evaluate_run", "hungarian_accuracy",
     "load_dataset", "load_fashion_mnist", "load_mnist", "load_pretrained", "majority_accuracy", "make_dataset",
-    "normalized_mutual_information", "train_run",
+    "normalized_mutual_information", "results", "train_run",
 ]

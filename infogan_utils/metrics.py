@@ -200,9 +200,7 @@ def continuous_code_correlations(model, n=2000, seed=0):
 
     spec = model.spec
     sample = spec.sample(n, seed=seed)
-    images = model.generate(sample["noise"], sample["categorical"], sample["continuous"]) \
-        if not hasattr(model, "label_to_category") else \
-        model.generate(sample["categorical"][:, 0], sample["continuous"], noise=sample["noise"])
+    images = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
     measures = {"slant": slant(images), "width": stroke_width(images)}
     return {f"c{index + 2}": {name: float(spearmanr(sample["continuous"][:, index], values).statistic)
                               for name, values in measures.items()}

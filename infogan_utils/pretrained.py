@@ -71,18 +71,22 @@ class PretrainedInfoGAN:
         assign_arrays(arrays, {"generator": generator.weights, "discriminator": discriminator.weights}, path)
         return cls(generator, discriminator, spec, meta.get("category_to_label"), meta.get("metrics"), config)
 
-    def generate(self, categorical, continuous, noise=None, seed=0):
-        """Generate images for categories (class labels 0..9) and continuous codes.
+    def generate(self, noise, categorical, continuous, seed=0):
+        """Generate images for class labels and continuous codes.
+
+        The same call as :meth:`InfoGAN.generate <infogan_utils.training.InfoGAN.generate>`.
 
         Args:
-            categorical: n class labels (digit ``k`` for MNIST).
-            continuous: (n, continuous_dim) values in [-2, 2] (training used [-1, 1]).
             noise: (n, noise_dim) noise, or None to draw it from ``seed``.
+            categorical: n class labels (digit ``k`` for MNIST), (n,) or (n, 1).
+            continuous: (n, continuous_dim) values in [-2, 2] (training used [-1, 1]).
         Returns:
             float32 array (n, 28, 28, 1) in [0, 1].
         """
         spec = self.latent_spec
         labels = np.asarray(categorical)
+        if labels.ndim == 2 and labels.shape[1:] == (1,):
+            labels = labels[:, 0]
         if labels.ndim != 1 or labels.size == 0:
             raise ValueError(f"categorical must be a non-empty list of class labels, got shape {labels.shape}")
         size = spec.categorical_dims[0]
@@ -104,14 +108,15 @@ class PretrainedInfoGAN:
         latent = spec.build_input(noise, categories[:, None], continuous)
         return np.asarray(self.generator(latent, training=False), dtype="float32")
 
-    def predict_codes(self, images):
-        """The Q head's estimate of the codes of ``images`` (n, 28, 28[, 1]) in [0, 1].
+    def predict_codes(self, images, batch_size=500):
+        """The Q head's estimate of the codes of ``images`` (n, 28, 28[, 1]) in [0, 1] (the same call as
+        :meth:`InfoGAN.predict_codes <infogan_utils.training.InfoGAN.predict_codes>`).
 
         Returns (n, K) class probabilities (column ``k`` is class ``k``) and (n, continuous_dim) means.
         """
         from .training import predict_codes
 
-        probabilities, means = predict_codes(self.discriminator, self.latent_spec, images)
+        probabilities, means = predict_codes(self.discriminator, self.latent_spec, images, batch_size)
         probabilities = probabilities[:, :self.latent_spec.categorical_dims[0]]
         return probabilities[:, self.label_to_category].astype("float32"), means
 

@@ -133,8 +133,22 @@ class InfoGAN(keras.Model):
         """The number of training steps taken so far."""
         return int(self.step_counter.numpy())
 
-    def generate(self, noise, categorical, continuous, batch_size=500):
-        """Images in [0, 1] for explicit latent values (NumPy in, NumPy out)."""
+    def generate(self, noise, categorical, continuous, seed=0, batch_size=500):
+        """Images in [0, 1] for explicit latent values (NumPy in, NumPy out).
+
+        The same call as :meth:`PretrainedInfoGAN.generate <infogan_utils.pretrained.PretrainedInfoGAN.generate>`,
+        so that plots, metrics and widgets take either model:
+
+        Args:
+            noise: (n, noise_dim) noise, or None to draw it from ``seed``.
+            categorical: the category of each image, (n,), or (n, number of categorical codes).
+            continuous: (n, continuous_dim) continuous codes.
+        Returns:
+            float32 array (n, height, width, channels).
+        """
+        if noise is None:
+            count = len(np.asarray(categorical)) if self.spec.categorical_dims else len(np.asarray(continuous))
+            noise = self.spec.sample_noise(count, np.random.default_rng(seed))
         latent = self.spec.build_input(noise, categorical, continuous)
         return self.generator.predict(latent, batch_size=batch_size, verbose=0)
 

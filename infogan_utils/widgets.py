@@ -21,7 +21,7 @@ def render_digit(model, category, continuous, noise_seed=0, scale=8):
     the predicted continuous codes.
     """
     continuous = np.asarray(continuous, dtype="float32").reshape(1, -1)
-    image = model.generate([int(category)], continuous, seed=int(noise_seed))
+    image = model.generate(None, [int(category)], continuous, seed=int(noise_seed))
     probabilities, means = model.predict_codes(image)
     info = {
         "predicted_class": int(probabilities[0].argmax()),
@@ -41,7 +41,7 @@ def render_sweep(model, category, continuous, sweep_index, noise_seed=0, steps=9
     codes = np.tile(continuous, (steps, 1))
     codes[:, sweep_index] = values
     noise = model.spec.sample_noise(1, np.random.default_rng(int(noise_seed)))
-    images = model.generate([int(category)] * steps, codes, noise=np.repeat(noise, steps, axis=0))
+    images = model.generate(np.repeat(noise, steps, axis=0), [int(category)] * steps, codes)
     return image_to_png(tile_images(images, columns=steps), scale=scale)
 
 

@@ -78,7 +78,7 @@ def test_the_wheel_carries_the_shipped_model(tmp_path):
                               str(tmp_path / "site"), str(wheels[0])], capture_output=True, text=True)
     assert install.returncode == 0, install.stderr[-2000:]
     code = ("import infogan_utils, numpy as np; from infogan_utils import results; "
-            "m = infogan_utils.load_pretrained('mnist'); images = m.generate([7, 1], np.zeros((2, 2))); "
+            "m = infogan_utils.load_pretrained('mnist'); images = m.generate(None, [7, 1], np.zeros((2, 2))); "
             "run = results.trained_run('mnist-seed0'); assert run.model().steps == 5000 and len(run.grids()) == 2; "
             "assert results.summary() and results.trained_run('fashion-mnist-seed0').history()['step'][-1] == 3000; "
             "print(infogan_utils.__file__, images.shape)")

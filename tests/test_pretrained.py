@@ -23,7 +23,7 @@ def test_export_round_trip_within_float16_tolerance(exported):
     internal = sample["categorical"][:, 0]
     labels = loaded.category_to_label[internal]
     original = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
-    images = loaded.generate(labels, sample["continuous"], noise=sample["noise"])
+    images = loaded.generate(sample["noise"], labels, sample["continuous"])
     assert images.shape == (16, 28, 28, 1) and images.dtype == np.float32
     assert np.abs(images - original).max() < 1e-2
 
@@ -36,8 +36,8 @@ def test_the_permutation_is_applied_in_generate_and_predict_codes(exported):
     continuous = np.zeros((10, 2), "float32")
     noise = np.repeat(plain.latent_spec.sample_noise(1, np.random.default_rng(0)), 10, axis=0)
     identity = PretrainedInfoGAN(plain.generator, plain.discriminator, plain.latent_spec)
-    raw = identity.generate(list(range(10)), continuous, noise=noise)  # raw[i]: internal category i
-    by_digit = renamed.generate(list(range(10)), continuous, noise=noise)  # by_digit[k]: digit k
+    raw = identity.generate(noise, list(range(10)), continuous)  # raw[i]: internal category i
+    by_digit = renamed.generate(noise, list(range(10)), continuous)  # by_digit[k]: digit k
     for category, digit in enumerate(permutation):
         assert np.array_equal(by_digit[digit], raw[category])
     raw_probabilities, _ = identity.predict_codes(raw)
@@ -48,13 +48,13 @@ def test_the_permutation_is_applied_in_generate_and_predict_codes(exported):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda m: m.generate([10], [[0.0, 0.0]]), "whole numbers 0..9"),
-    (lambda m: m.generate([1.5], [[0.0, 0.0]]), "whole numbers 0..9"),
-    (lambda m: m.generate([1], [[0.0, 2.5]]), r"in \[-2, 2\]"),
-    (lambda m: m.generate([1], [[np.nan, 0.0]]), r"in \[-2, 2\]"),
-    (lambda m: m.generate([1, 2], [[0.0, 0.0]]), r"shape \(2, 2\)"),
-    (lambda m: m.generate([1], [[0.0, 0.0]], noise=np.zeros((1, 3))), r"noise must have shape \(1, 62\)"),
-    (lambda m: m.generate([], np.zeros((0, 2))), "non-empty"),
+    (lambda m: m.generate(None, [10], [[0.0, 0.0]]), "whole numbers 0..9"),
+    (lambda m: m.generate(None, [1.5], [[0.0, 0.0]]), "whole numbers 0..9"),
+    (lambda m: m.generate(None, [1], [[0.0, 2.5]]), r"in \[-2, 2\]"),
+    (lambda m: m.generate(None, [1], [[np.nan, 0.0]]), r"in \[-2, 2\]"),
+    (lambda m: m.generate(None, [1, 2], [[0.0, 0.0]]), r"shape \(2, 2\)"),
+    (lambda m: m.generate(np.zeros((1, 3)), [1], [[0.0, 0.0]]), r"noise must have shape \(1, 62\)"),
+    (lambda m: m.generate(None, [], np.zeros((0, 2))), "non-empty"),
     (lambda m: m.predict_codes(np.zeros((2, 32, 32))), r"shape \(n, 28, 28, 1\)"),
 ])
 def test_bad_inputs_are_refused(exported, call, message):
@@ -85,10 +85,10 @@ def test_the_shipped_mnist_model(mnist_path):
     model = infogan_utils.load_pretrained("mnist")
     assert model.latent_spec == infogan_utils.LatentSpec()
     assert model.metrics["steps"] == 5000 and model.metrics["hungarian_accuracy"] > 0.965  # measured 0.9713
-    images = model.generate(categorical=[3, 3], continuous=[[0.0, -1.5], [0.0, 1.5]], noise=None, seed=0)
+    images = model.generate(None, [3, 3], [[0.0, -1.5], [0.0, 1.5]], seed=0)
     assert images.shape == (2, 28, 28, 1) and 0.0 <= images.min() and images.max() <= 1.0
     labels = np.repeat(np.arange(10), 20)
-    images = model.generate(labels, np.zeros((200, 2)), seed=1)
+    images = model.generate(None, labels, np.zeros((200, 2)), seed=1)
     probabilities, _ = model.predict_codes(images)
     assert np.mean(probabilities.argmax(axis=1) == labels) > 0.9
     (_, _), (x_test, y_test) = infogan_utils.load_mnist(mnist_path)
@@ -106,3 +106,41 @@ def test_uint8_images_are_scaled_like_the_training_data(exported, mnist_path):
     as_uint8, _ = model.predict_codes(x_test[:300])
     as_float, _ = model.predict_codes(x_test[:300].astype("float32") / 255.0)
     assert np.allclose(as_uint8, as_float, atol=1e-6)
+
+
+def test_a_trained_infogan_and_a_loaded_model_answer_the_same_calls(exported):
+    """One model interface: generate(noise, categorical, continuous, seed=0) and predict_codes(images), so that
+    every plot, metric and widget takes a freshly trained InfoGAN or a loaded model alike."""
+    import inspect
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from infogan_utils import metrics, plotting
+    from infogan_utils.training import InfoGAN
+    from infogan_utils.widgets import LatentExplorer
+
+    path, trained, _ = exported
+    loaded = load_pretrained(path=path)
+    assert list(inspect.signature(InfoGAN.generate).parameters)[:5] == \
+        list(inspect.signature(PretrainedInfoGAN.generate).parameters)[:5] == \
+        ["self", "noise", "categorical", "continuous", "seed"]
+    identity = PretrainedInfoGAN(loaded.generator, loaded.discriminator, loaded.latent_spec)  # category k = k
+    for model in (trained, identity):
+        first = model.generate(None, [0, 4], np.zeros((2, 2)), seed=3)
+        again = model.generate(model.spec.sample_noise(2, np.random.default_rng(3)), [[0], [4]], np.zeros((2, 2)))
+        assert first.shape == (2, 28, 28, 1) and np.allclose(first, again, atol=1e-6)
+        probabilities, means = model.predict_codes(first)
+        assert probabilities.shape == (2, 10) and means.shape == (2, 2)
+        assert plotting.plot_traversal(model, 0, values=np.linspace(-1, 1, 3)).images
+        correlations = metrics.continuous_code_correlations(model, n=50)
+        assert set(correlations) == {"c2", "c3"} and all(np.isfinite(v) for c in correlations.values()
+                                                        for v in c.values())
+        assert set(metrics.pixel_change(model, n=20)) == {"noise", "categorical", "continuous"}
+        explorer = LatentExplorer(model)
+        explorer.category.value = 4
+        assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    # the float16 copy draws what the trained model draws, through the same call
+    noise = trained.spec.sample_noise(2, np.random.default_rng(0))
+    assert np.abs(trained.generate(noise, [1, 2], np.zeros((2, 2))) -
+                  identity.generate(noise, [1, 2], np.zeros((2, 2)))).max() < 1e-2
