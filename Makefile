@@ -22,7 +22,7 @@ lab: install  ## open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG)
 
 test: install  ## every test, the notebooks (in quick mode) included; the slowest are listed at the end
-	INFOGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest --durations=15
+	INFOGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest -n 2 --dist load --durations=15
 
 train: install  ## the paper's full MNIST run (override: make train TRAIN_ARGS="--steps 200")
 	$(BIN)/python -m infogan_utils train $(TRAIN_ARGS)

@@ -169,3 +169,10 @@ def test_without_the_package_the_setup_cell_says_what_to_do_in_one_sentence(tmp_
 def test_the_release_pin_agrees_with_the_version():
     assert badges.check_release() == []
     assert badges.read_release() == f"v{infogan_utils.__version__}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_the_first_cell_says_where_to_run_the_chapter_and_how_long_it_takes(path):
+    first = source(json.loads(path.read_text())["cells"][0])
+    assert "**Where to run it.**" in first and "Colab" in first and "Binder" in first and "make lab" in first
+    assert re.search(r"runs top to bottom in about [\d.]+ (seconds|minutes)", first), path.name
