@@ -36,7 +36,8 @@ def _optimizer_groups(name, optimizer):
     if inner is None:
         return {name: optimizer.variables}
     # The loss scale is state of the precision, not of training: stored apart so the rest is portable.
-    return {name: inner.variables, f"{name}_loss_scale": list(optimizer._variables)}
+    own = optimizer.variables[:len(optimizer.variables) - len(inner.variables)]  # they come before the inner's
+    return {name: inner.variables, f"{name}_loss_scale": own}
 
 
 def _groups(model):

@@ -161,7 +161,7 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     """
     import keras
 
-    from .checkpoints import previous_path, read_checkpoint_meta, restore_latest
+    from .checkpoints import previous_path, restore_latest
     from .data import load_dataset, make_dataset
     from .training import CheckpointCallback, ImageGridCallback, StepHistory, describe_device, fit_steps
 
@@ -178,7 +178,7 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
             raise ValueError(f"{run_dir} holds a run with another configuration "
                              f"({', '.join(differences)} differ); choose another --out folder")
     if checkpoint_path.exists():
-        stored_steps = _checkpoint_steps(checkpoint_path, read_checkpoint_meta)
+        stored_steps = _checkpoint_steps(checkpoint_path)
         if stored_steps is not None and config.steps < stored_steps:
             raise ValueError(f"{run_dir} has already trained {stored_steps} steps; ask for at least that many "
                              f"(got steps={config.steps}) or choose another --out folder")
@@ -223,12 +223,12 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     return model, metrics
 
 
-def _checkpoint_steps(path, read_meta):
+def _checkpoint_steps(path):
     """The step count of a readable checkpoint, or None (a damaged one is dealt with when loading)."""
-    from .checkpoints import CheckpointError
+    from .checkpoints import CheckpointError, read_checkpoint_meta
 
     try:
-        steps = read_meta(path).get("steps")
+        steps = read_checkpoint_meta(path).get("steps")
     except CheckpointError:
         return None
     return steps if isinstance(steps, int) else None
