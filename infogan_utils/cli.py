@@ -40,6 +40,9 @@ def build_parser():
 
     evaluate = commands.add_parser("evaluate", help="recompute RUN_DIR/metrics.json from the saved weights")
     evaluate.add_argument("run_dir")
+    evaluate.add_argument("--validation", action="store_true",
+                          help="measure on the validation slice of the training set instead (validation.json); "
+                               "reads no test label")
 
     export = commands.add_parser("export", help="export RUN_DIR's weights as a pretrained model file")
     export.add_argument("run_dir")
@@ -87,7 +90,7 @@ def _import_tensorflow_quietly():
 
 def _run(arguments):
     from .pretrained import export_pretrained
-    from .runs import evaluate_run, read_config, train_run
+    from .runs import evaluate_run, evaluate_validation, read_config, train_run
 
     if arguments.command == "train":
         config = TrainConfig(
@@ -111,9 +114,10 @@ def _run(arguments):
     elif arguments.command == "evaluate":
         read_config(arguments.run_dir)
         _import_tensorflow_quietly()
-        metrics = evaluate_run(arguments.run_dir)
-        print(f"Hungarian accuracy {metrics['hungarian_accuracy']:.4f}, majority {metrics['majority_accuracy']:.4f}, "
-              f"NMI {metrics['nmi']:.4f}, categorical L_I {metrics['categorical_mi']:.3f}")
+        metrics = (evaluate_validation if arguments.validation else evaluate_run)(arguments.run_dir)
+        split = "validation slice" if arguments.validation else "test set"
+        print(f"On the {split}: Hungarian accuracy {metrics['hungarian_accuracy']:.4f}, "
+              f"majority {metrics['majority_accuracy']:.4f}, NMI {metrics['nmi']:.4f}")
     elif arguments.command == "export":
         _import_tensorflow_quietly()
         print(f"Exported {export_pretrained(arguments.run_dir, arguments.file)}")

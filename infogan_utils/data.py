@@ -35,6 +35,7 @@ EXPECTED_SHAPES = {
     "y_test": (10000,),
 }
 DATASETS = ("mnist", "fashion_mnist")
+VALIDATION_SIZE = 10000  # the last 10,000 training images: the labels development decisions may read
 
 
 class DataError(ValueError):
@@ -88,6 +89,21 @@ def load_dataset(name, path=None):
     if name in ("fashion_mnist", "fashion-mnist"):
         return load_fashion_mnist(path)
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def validation_split(train_images, train_labels, size=VALIDATION_SIZE):
+    """The validation slice of a training set: its last ``size`` images and labels.
+
+    Training is unsupervised and uses every training image; the validation labels are the only
+    labels a development decision (a setting, an ablation, a diagnosis) may read. The test labels are
+    read once per final configuration, for the results tables (``benchmarks/README.md``).
+    """
+    train_images, train_labels = np.asarray(train_images), np.asarray(train_labels)
+    if len(train_images) != len(train_labels):
+        raise ValueError(f"{len(train_images)} images but {len(train_labels)} labels")
+    if not 0 < size < len(train_images):
+        raise ValueError(f"the validation slice must hold between 1 and {len(train_images) - 1} images, got {size}")
+    return train_images[-size:], train_labels[-size:]
 
 
 def to_unit_range(images):

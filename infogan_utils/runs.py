@@ -24,6 +24,7 @@ RUN_FILES = {
     "steps": "steps.csv",
     "metrics": "metrics.json",
     "timing": "timing.json",
+    "validation": "validation.json",
 }
 
 
@@ -281,6 +282,29 @@ def evaluate_run(run_dir, model=None, test_data=None):
     }
     write_json(run_dir / RUN_FILES["metrics"], metrics)
     return metrics
+
+
+def evaluate_validation(run_dir, model=None):
+    """Write ``validation.json`` of a run: the categorical code against the labels of the validation
+    slice of the training set (:func:`data.validation_split`), the split development decisions read.
+    Reads no test label. Returns the report."""
+    from .checkpoints import restore_latest
+    from .data import load_dataset, validation_split
+    from .metrics import evaluate_model
+
+    run_dir = pathlib.Path(run_dir)
+    config = read_config(run_dir)
+    if model is None:
+        model = build_model(config)
+        restore_latest(model, run_dir / RUN_FILES["checkpoint"])
+    (x_train, y_train), _ = load_dataset(config.dataset)
+    images, labels = validation_split(x_train, y_train)
+    report = evaluate_model(model, images, labels)
+    report = {key: report[key] for key in ("hungarian_accuracy", "majority_accuracy", "nmi", "confusion_matrix",
+                                           "cluster_to_label")}
+    report |= {"split": f"the last {len(labels)} training images", "steps": model.steps}
+    write_json(run_dir / RUN_FILES["validation"], report)
+    return report
 
 
 def _update_timing(run_dir, steps, batch_size, seconds):

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,8 +86,13 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path)
     assert metrics["steps"] == 12 and (tmp_path / "model.npz").is_file()
     (out / "metrics.json").unlink()
     result = infogan("evaluate", str(out))
-    assert result.returncode == 0 and "Hungarian accuracy" in result.stdout
+    assert result.returncode == 0 and result.stdout.startswith("On the test set: Hungarian accuracy")
     assert json.loads((out / "metrics.json").read_text())["hungarian_accuracy"] == metrics["hungarian_accuracy"]
+    result = infogan("evaluate", "--validation", str(out))
+    assert result.returncode == 0 and result.stdout.startswith("On the validation slice: Hungarian accuracy")
+    validation = json.loads((out / "validation.json").read_text())
+    assert validation["split"] == "the last 10000 training images" and validation["steps"] == 12
+    assert np.sum(validation["confusion_matrix"]) == 10000 and sorted(validation["cluster_to_label"]) == list(range(10))
     error = infogan("train", "--out", str(out), "--steps", "1", env={})
     assert error.stdout == "" and error.stderr.count("\n") == 1, error.stderr
 

@@ -165,3 +165,14 @@ def test_make_dataset_shuffles_reproducibly():
 def test_make_dataset_errors(batch_size, n, message):
     with pytest.raises(ValueError, match=message):
         data.make_dataset(np.zeros((n, 28, 28), np.uint8), batch_size=batch_size)
+
+
+def test_the_validation_slice_is_the_last_10000_training_images(mnist_path):
+    (x_train, y_train), _ = data.load_mnist(mnist_path)
+    images, labels = data.validation_split(x_train, y_train)
+    assert images.shape == (10000, 28, 28) and np.array_equal(images, x_train[50000:])
+    assert np.array_equal(labels, y_train[50000:]) and np.bincount(labels).sum() == 10000
+    with pytest.raises(ValueError, match="between 1 and 59999"):
+        data.validation_split(x_train, y_train, size=60000)
+    with pytest.raises(ValueError, match="60000 images but 10 labels"):
+        data.validation_split(x_train, y_train[:10])
