@@ -176,3 +176,13 @@ def test_the_first_cell_says_where_to_run_the_chapter_and_how_long_it_takes(path
     first = source(json.loads(path.read_text())["cells"][0])
     assert "**Where to run it.**" in first and "Colab" in first and "Binder" in first and "make lab" in first
     assert re.search(r"runs top to bottom in about [\d.]+ (seconds|minutes)", first), path.name
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_previous_and_next_chapter_links_at_the_top_and_the_bottom(path):
+    cells = json.loads(path.read_text())["cells"]
+    line = badges.navigation_line(path)
+    assert line in source(cells[0]).splitlines(), f"{path.name}: the first cell lacks {line!r}"
+    assert source(cells[-1]).strip() == line, f"{path.name}: the last cell is not the navigation line"
+    for target in re.findall(r"\]\(([\w-]+\.ipynb)\)", line):
+        assert (path.parent / target).is_file(), target

@@ -145,6 +145,23 @@ def badge_line(notebook, settings, voila=None):
     return " ".join(badges)
 
 
+NAV_PREFIX = "**Chapters:**"
+
+
+def navigation_line(notebook):
+    """The previous / next chapter links of a chapter, e.g. ``**Chapters:** ← [3 …](03_….ipynb) · [5 …](05_….ipynb) →``."""
+    names = [name for name, _ in CHAPTERS]
+    index = names.index(pathlib.Path(notebook).name)
+    parts = []
+    if index > 0:
+        name, title = CHAPTERS[index - 1]
+        parts.append(f"← previous: [{int(name[:2])}. {title}]({name})")
+    if index + 1 < len(CHAPTERS):
+        name, title = CHAPTERS[index + 1]
+        parts.append(f"next: [{int(name[:2])}. {title}]({name}) →")
+    return f"{NAV_PREFIX} " + " · ".join(parts)
+
+
 def setup_git_url(settings, release=None):
     """``git+https://github.com/OWNER/REPO@RELEASE``: the pinned install of the setup cell."""
     owner, repo, _ = settings
