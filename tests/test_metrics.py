@@ -127,3 +127,25 @@ def test_evaluate_model_maps_all_k_categories_when_one_is_never_predicted():
                                     n_generated=50)
     assert sorted(report["cluster_to_label"]) == list(range(10))
     assert report["hungarian_accuracy"] == pytest.approx(0.1)
+
+
+def test_stroke_thickness_of_bars_and_a_ring():
+    bars = []
+    for width in (2, 3, 4):
+        image = np.zeros((28, 28))
+        image[4:24, 14 - width // 2:14 - width // 2 + width] = 1.0
+        bars.append(image)
+    assert metrics.stroke_thickness(np.array(bars)[..., None]) == pytest.approx([2.0, 3.0, 4.0], abs=1e-9)
+    rows, columns = np.mgrid[:28, :28]
+    radius = np.hypot(rows - 13.5, columns - 13.5)
+    ring = ((radius > 6) & (radius < 9)).astype(float)  # a stroke 3 pixels wide
+    assert metrics.stroke_thickness(ring[None]) == pytest.approx([3.0], abs=0.15)
+
+
+def test_stroke_thickness_refuses_blank_images_and_a_bad_factor():
+    with pytest.raises(ValueError, match="needs some ink"):
+        metrics.stroke_thickness(np.zeros((1, 28, 28)))
+    with pytest.raises(ValueError, match="upsample must be a whole number"):
+        metrics.stroke_thickness(np.ones((1, 28, 28)), upsample=0)
+    with pytest.raises(ValueError, match=r"expected images \(n, h, w\[, 1\]\)"):
+        metrics.stroke_thickness(np.ones((28, 28)))
