@@ -112,12 +112,11 @@ def build_model(config, jit_compile="auto", mixed_precision="auto"):
 
     The default compiles the training step with XLA, which is also what makes training exactly
     repeatable: the same configuration and seed give bit-identical weights on the same machine.
-    Without XLA (``jit_compile=False``) TensorFlow's graph optimiser may add the three passes of
-    D (real, generated and distorted images) into a weight's gradient in another order on each
-    trace, so the default objective then repeats only to float rounding (the paper's objective,
-    with two passes, still repeats exactly). ``tf.config.experimental.enable_op_determinism()``
-    does not help here, and Keras turns XLA off when it is on; ``benchmarks/DETERMINISM.md`` has the
-    measurements.
+    Without XLA (``jit_compile=False``) the default objective, whose step runs D three times (real,
+    generated and distorted images), repeats only to float rounding: each trace of the step can
+    round differently, even single-threaded (the paper's objective, with two passes of D, repeats
+    exactly). ``tf.config.experimental.enable_op_determinism()`` does not help here, and Keras turns
+    XLA off when it is on; ``benchmarks/DETERMINISM.md`` has the measurements.
     """
     import keras
 
