@@ -29,6 +29,16 @@ def test_the_categorical_code_is_learned(mnist_path):
     assert 0.0 <= measured["first_real_mi"] < measured["last_real_mi"] <= np.log(10), measured
 
 
+def test_the_threshold_check_flags_what_misses():
+    good = {"last_mi": 2.19, "distorted_accuracy": 0.6}
+    assert learning_checks.failures("distorted_objective", good) == []
+    assert learning_checks.failures("distorted_objective", good | {"distorted_accuracy": 0.2}) == \
+        ["distorted_accuracy = 0.200, expected > 0.25"]
+    assert learning_checks.failures("no_information_term", {"max_mi": 0.3}) == ["max_mi = 0.300, expected < 0.2"]
+    with pytest.raises(KeyError):  # a quantity the check did not measure is an error, not a pass
+        learning_checks.failures("distorted_objective", {"last_mi": 2.19})
+
+
 def test_with_categorical_augmentation_q_reads_the_category_from_distorted_images(mnist_path):
     """Q only ever sees the categorical code through random distortions, and still learns it."""
     measured = learning_checks.distorted_objective(mnist_path, seed=0)
