@@ -55,8 +55,6 @@ def main(argv=None):
     arguments = parser.parse_args(argv)
     try:
         return _run(arguments)
-    except ImportError as error:
-        parser.exit(2, f"infogan {arguments.command}: error: TensorFlow cannot be imported ({error})\n")
     except ValueError as error:  # our errors are one line by design
         parser.exit(2, f"infogan {arguments.command}: error: {error}\n")
     except OSError as error:  # a file or folder that cannot be read or written
@@ -83,6 +81,8 @@ def _import_tensorflow_quietly():
             os.dup2(devnull.fileno(), 2)
             import keras  # noqa: F401
             import tensorflow  # noqa: F401
+    except ImportError as error:  # only this import is reported as TensorFlow's problem
+        raise ValueError(f"TensorFlow cannot be imported ({error})") from None
     finally:
         os.dup2(saved, 2)
         os.close(saved)
