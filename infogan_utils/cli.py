@@ -89,6 +89,7 @@ def _import_tensorflow_quietly():
 
 
 def _run(arguments):
+    from .metrics import describe_code
     from .pretrained import export_pretrained
     from .runs import evaluate_run, evaluate_validation, read_config, train_run
 
@@ -118,6 +119,9 @@ def _run(arguments):
         split = "validation slice" if arguments.validation else "test set"
         print(f"On the {split}: Hungarian accuracy {metrics['hungarian_accuracy']:.4f}, "
               f"majority {metrics['majority_accuracy']:.4f}, NMI {metrics['nmi']:.4f}")
+        for code, correlations in metrics.get("continuous_codes", {}).items():
+            print(f"{code} on generated digits: " + ", ".join(
+                f"{name} rho {rho:+.2f}" for name, rho in correlations.items()) + f" ({describe_code(correlations)})")
     elif arguments.command == "export":
         _import_tensorflow_quietly()
         print(f"Exported {export_pretrained(arguments.run_dir, arguments.file)}")

@@ -235,3 +235,17 @@ def continuous_code_correlations(model, n=2000, seed=0):
     return {f"c{index + 2}": {name: float(spearmanr(sample["continuous"][:, index], values).statistic)
                               for name, values in measures.items()}
             for index in range(spec.continuous_dim)}
+
+
+def describe_code(correlations, threshold=0.3):
+    """A short label for one continuous code from its correlations (one entry of
+    :func:`continuous_code_correlations`): the attributes with ``|rho| >= threshold``, strongest
+    first, each with the direction the code moves it, e.g. ``"slant+ thickness-"``; ``"no clear
+    attribute"`` if none reaches the threshold."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+    strong = sorted((item for item in correlations.items() if abs(item[1]) >= threshold),
+                    key=lambda item: -abs(item[1]))
+    if not strong:
+        return "no clear attribute"
+    return " ".join(f"{name}{'+' if rho > 0 else '-'}" for name, rho in strong)

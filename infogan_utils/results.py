@@ -30,6 +30,12 @@ def trained_run(name):
     return TrainedRun(RESULTS_DIR / name)
 
 
+def trained_run_of_model(name):
+    """The shipped run whose weights are the shipped model ``name`` (e.g. ``"mnist"``), or ``None``."""
+    runs = [run for run, model in WEIGHTS.items() if model == name]
+    return trained_run(runs[0]) if runs else None
+
+
 def summary():
     """One dict per run of the project's results table (``benchmarks/RESULTS.md``): its ``variant``,
     ``seed``, ``config``, ``metrics`` (accuracies, NMI, L_I, confusion matrix) and the final
@@ -52,6 +58,24 @@ class TrainedRun:
 
     def __repr__(self):
         return f"TrainedRun({self.name!r}, {self.metrics['steps']} steps)"
+
+    @property
+    def validation(self):
+        """The run's ``validation.json`` (validation-slice accuracy and the continuous codes'
+        correlations with slant, width and thickness), or ``None`` if it was not shipped."""
+        path = self.folder / "validation.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def code_names(self):
+        """A label per continuous code naming what it measurably controls, e.g. ``"c2: slant+ width-"``
+        (:func:`~infogan_utils.metrics.describe_code` of the shipped correlations); plain ``"c2"``,
+        ``"c3"`` if the run ships no correlations."""
+        from .metrics import describe_code
+
+        codes = (self.validation or {}).get("continuous_codes")
+        if not codes:
+            return [f"c{index + 2}" for index in range(self.config.continuous_dim)]
+        return [f"{code}: {describe_code(correlations)}" for code, correlations in codes.items()]
 
     def history(self):
         """The step log (``steps.csv``) as a dict of columns."""

@@ -283,13 +283,18 @@ def evaluate_run(run_dir, model=None, test_data=None):
     return metrics
 
 
+CODE_SAMPLES = 5000
+
+
 def evaluate_validation(run_dir, model=None):
     """Write ``validation.json`` of a run: the categorical code against the labels of the validation
-    slice of the training set (:func:`data.validation_split`), the split development decisions read.
-    Reads no test label. Returns the report."""
+    slice of the training set (:func:`data.validation_split`), the split development decisions read,
+    and each continuous code's correlation with slant, width and thickness on ``CODE_SAMPLES``
+    generated digits (:func:`metrics.continuous_code_correlations`). Reads no test label. Returns
+    the report."""
     from .checkpoints import restore_latest
     from .data import load_dataset, validation_split
-    from .metrics import clustering_report
+    from .metrics import clustering_report, continuous_code_correlations
 
     run_dir = pathlib.Path(run_dir)
     config = read_config(run_dir)
@@ -302,6 +307,8 @@ def evaluate_validation(run_dir, model=None):
     probabilities, _ = model.predict_codes(images)
     report = clustering_report(labels, probabilities[:, :size].argmax(axis=1), n_clusters=size)
     report |= {"split": f"the last {len(labels)} training images", "steps": model.steps}
+    if model.spec.continuous_dim:  # generated samples only: no label of any split is read
+        report["continuous_codes"] = continuous_code_correlations(model, n=CODE_SAMPLES, seed=0)
     write_json(run_dir / RUN_FILES["validation"], report)
     return report
 

@@ -64,7 +64,8 @@ class LatentExplorer:
         self.category = widgets.ToggleButtons(options=list(range(spec.categorical_dims[0])), value=0,
                                               description="category", style={"button_width": "32px"})
         self.sliders = [widgets.FloatSlider(value=0.0, min=SLIDER_RANGE[0], max=SLIDER_RANGE[1], step=0.1,
-                                            description=name, continuous_update=True, readout_format=".1f")
+                                            description=name, continuous_update=True, readout_format=".1f",
+                                            style={"description_width": "initial"})
                         for name in names]
         self.noise_seed = widgets.BoundedIntText(value=0, min=0, max=2**31 - 1, description="noise seed")
         self.mode = widgets.Dropdown(options=[("one digit", -1)] + [(f"sweep {n}", i) for i, n in enumerate(names)],
@@ -157,6 +158,12 @@ def explorer_or_message(path=None, name="mnist", **explorer_options):
             "the package to restore the shipped model file.")
         widget.explorer = None
         return widget
+    if path is None and "code_names" not in explorer_options:
+        from .results import trained_run_of_model
+
+        run = trained_run_of_model(name)
+        if run is not None:  # the shipped model: its sliders say what each code measurably controls
+            explorer_options["code_names"] = run.code_names()
     explorer = LatentExplorer(model, **explorer_options)
     explorer.widget.explorer = explorer
     return explorer.widget

@@ -93,6 +93,10 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path)
     validation = json.loads((out / "validation.json").read_text())
     assert validation["split"] == "the last 10000 training images" and validation["steps"] == 12
     assert np.sum(validation["confusion_matrix"]) == 10000 and sorted(validation["cluster_to_label"]) == list(range(10))
+    codes = validation["continuous_codes"]
+    assert sorted(codes) == ["c2", "c3"] and all(sorted(codes[c]) == ["slant", "thickness", "width"] for c in codes)
+    assert all(-1.0 <= rho <= 1.0 for c in codes for rho in codes[c].values())
+    assert result.stdout.splitlines()[1].startswith(f"c2 on generated digits: slant rho {codes['c2']['slant']:+.2f}, ")
     error = infogan("train", "--out", str(out), "--steps", "1", env={})
     assert error.stdout == "" and error.stderr.count("\n") == 1, error.stderr
 

@@ -149,3 +149,12 @@ def test_stroke_thickness_refuses_blank_images_and_a_bad_factor():
         metrics.stroke_thickness(np.ones((1, 28, 28)), upsample=0)
     with pytest.raises(ValueError, match=r"expected images \(n, h, w\[, 1\]\)"):
         metrics.stroke_thickness(np.ones((28, 28)))
+
+
+def test_describe_code_names_the_strong_attributes_strongest_first_with_their_direction():
+    assert metrics.describe_code({"slant": 0.45, "width": -0.31, "thickness": -0.1}) == "slant+ width-"
+    assert metrics.describe_code({"slant": 0.2, "width": 0.05, "thickness": -0.82}) == "thickness-"
+    assert metrics.describe_code({"slant": 0.29, "width": -0.29, "thickness": 0.0}) == "no clear attribute"
+    assert metrics.describe_code({"slant": 0.29, "width": -0.5}, threshold=0.2) == "width- slant+"
+    with pytest.raises(ValueError, match="threshold must lie in"):
+        metrics.describe_code({"slant": 0.5}, threshold=1.5)

@@ -21,10 +21,11 @@ from infogan_utils.storage import write_json  # noqa: E402
 
 RUN_FILES = ["config.json", "metrics.json", "timing.json", "steps.csv", "history.csv"]
 SHIPPED = {
-    "mnist-seed0": RUN_FILES + ["grids/epoch_001.png", "grids/epoch_020.png"],
+    "mnist-seed0": RUN_FILES + ["validation.json", "grids/epoch_001.png", "grids/epoch_020.png"],
     "fashion-mnist-seed0": RUN_FILES + ["traversals_labelled.png"],
 }
-SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds; 5-9 confirm (benchmarks/README.md) "no-augmentation": "ablation/no-augmentation/seed*",
+SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds; 5-9 confirm (benchmarks/README.md)
+                    "no-augmentation": "ablation/no-augmentation/seed*",
                     "paper": "ablation/paper/seed*"}
 SUMMARY_METRICS = ["hungarian_accuracy", "majority_accuracy", "nmi", "categorical_mi", "steps", "confusion_matrix",
                    "cluster_to_label"]
