@@ -32,8 +32,10 @@ explore: install  ## the latent explorer as a standalone Voila app (override: ma
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m voila notebooks/explorer_app.ipynb --no-browser \
 		--port=$(EXPLORE_PORT) --Voila.ip=127.0.0.1
 
-benchmark: install  ## training speed on this machine
-	$(BIN)/python benchmarks/train_speed.py
+benchmark: install  ## training speed against a PyTorch reference, and the explorer's redraw speed, on this machine
+	$(BIN)/python -m pip install -e ".[bench]"
+	$(BIN)/python benchmarks/train_speed.py --write benchmarks/SPEED.md
+	$(BIN)/python benchmarks/redraw_speed.py --output benchmarks/REDRAW.md
 
 clean:
 	rm -rf $(VENV) runs/quick-*

@@ -1,23 +1,46 @@
-"""Training speed of the paper's MNIST architecture at batch 128, in images per second.
+"""Training speed of the paper's MNIST architecture at batch 128, in images per second, against PyTorch.
 
-Measures, on this machine:
-  * ``infogan_utils`` as shipped: ``InfoGAN.fit`` with one shared forward pass and XLA (the default);
-  * the same without XLA;
-  * a plain ``tf.function`` step written the usual way (a D update, then a G update with a fresh
-    batch of latents), as in most tutorials, for comparison.
+Every variant trains on the same in-memory batches of 128 images for the same number of steps, after
+untimed warm-up steps (which include compilation); the variants are measured in interleaved rounds,
+so that a busy moment of the machine does not hit one of them only, and each round builds fresh
+models. The headline is the ratio "package default / PyTorch reference", the median of the rounds'
+ratios.
 
-Usage: ``python benchmarks/train_speed.py [--steps 150] [--write benchmarks/SPEED.md]``
+Variants (``--variants``, comma-separated; the first four are the default set):
+
+  default       ``InfoGAN.fit`` as shipped: ``build_model(TrainConfig())`` (XLA; float32 on a CPU)
+  no-xla        the same without XLA
+  plain         a ``tf.function`` step written the usual way: a D update, then a G update with a
+                fresh batch of latents (the paper's objective, no distorted pass)
+  torch         the PyTorch reference of ``benchmarks/torch_reference.py``: the same networks and the
+                usual two-update step; skipped, with a message, when torch is not installed
+  paper         ``InfoGAN.fit`` with the paper's objective (``categorical_augmentation=0``): what the
+                third D pass, on the distorted images, costs
+  bf16          the default with Keras' ``mixed_bfloat16`` policy (no loss scaling needed)
+  bf16-no-xla   the same without XLA (oneDNN's bfloat16 kernels instead of XLA's)
+  speN          the default with ``steps_per_execution=N`` (e.g. ``spe4``): N steps per call from Python
+
+Usage::
+
+    python benchmarks/train_speed.py                                  # the default set, 3 rounds
+    python benchmarks/train_speed.py --write benchmarks/SPEED.md      # also write the report
+    python benchmarks/train_speed.py --variants default,torch,bf16,bf16-no-xla,spe8,paper
+
+The PyTorch reference needs ``pip install -e .[bench]`` (the CPU build of torch 2.13.0).
 """
 
 import argparse
+import importlib.util
 import os
 import pathlib
 import platform
+import re
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # a checkout without `pip install -e .`
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -27,32 +50,138 @@ from infogan_utils.losses import discriminator_loss, generator_loss, information
 from infogan_utils.runs import TrainConfig, build_model  # noqa: E402
 
 BATCH = 128
+WARMUP_STEPS = 5
+DEFAULT_VARIANTS = ("default", "no-xla", "plain", "torch")
+DESCRIPTIONS = {
+    "default": "infogan_utils InfoGAN.fit, as shipped (XLA, float32 on a CPU)",
+    "no-xla": "infogan_utils InfoGAN.fit, no XLA",
+    "plain": "plain tf.function step (D then G, paper's objective)",
+    "torch": "PyTorch reference (D then G, paper's objective, learned variance)",
+    "paper": "infogan_utils InfoGAN.fit, paper's objective (no distorted pass), XLA",
+    "bf16": "infogan_utils InfoGAN.fit, mixed_bfloat16, XLA",
+    "bf16-no-xla": "infogan_utils InfoGAN.fit, mixed_bfloat16, no XLA",
+}
+INSTALL_HINT = "pip install -e .[bench]"
 
 
-def machine():
-    model_name = "unknown CPU"
+def usable_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def cpu_name_and_flags():
+    """The CPU's model name and whether it has bfloat16 instructions, from /proc/cpuinfo where it exists."""
+    name, flags = platform.processor() or platform.machine(), set()
     try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model_name = line.split(":", 1)[1].strip()
-                break
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and name in ("", platform.machine()):
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
+    return name, sorted(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def machine(torch_version):
+    """One line naming the machine and the library versions."""
+    name, bf16 = cpu_name_and_flags()
     gpus = tf.config.list_physical_devices("GPU")
-    return f"{len(os.sched_getaffinity(0))} cores of {model_name}, {platform.system()}, " + \
-        (f"GPU {gpus[0].name}" if gpus else "no GPU") + f", TensorFlow {tf.__version__}"
+    device = f"GPU {gpus[0].name}" if gpus else "no GPU"
+    return (f"{usable_cores()} usable cores of {name} ({', '.join(bf16) or 'no bfloat16 instructions'}), "
+            f"{platform.system()}, {device}, TensorFlow {tf.__version__}, "
+            + (f"PyTorch {torch_version}" if torch_version else "PyTorch not installed"))
 
 
-def time_fit(jit, steps, images):
-    model = build_model(TrainConfig(), jit_compile=jit, mixed_precision=False)
-    dataset = tf.data.Dataset.from_tensor_slices(images).repeat().batch(BATCH, drop_remainder=True).prefetch(2)
-    model.fit(dataset, epochs=1, steps_per_epoch=5, verbose=0, shuffle=False)  # compile and warm up
+def parse_variants(text):
+    """The variant names in ``text`` (comma-separated); raises ValueError for an unknown one."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ValueError("--variants names no variant")
+    for name in names:
+        if name not in DESCRIPTIONS and not re.fullmatch(r"spe[1-9][0-9]*", name):
+            raise ValueError(f"unknown variant {name!r}; choose from {', '.join(DESCRIPTIONS)} or speN "
+                             "(steps_per_execution=N, e.g. spe4)")
+    if len(set(names)) != len(names):
+        raise ValueError(f"--variants names a variant twice: {text}")
+    return names
+
+
+def describe(name):
+    if name.startswith("spe"):
+        return f"infogan_utils InfoGAN.fit, steps_per_execution={name[3:]}, XLA"
+    return DESCRIPTIONS[name]
+
+
+def build_lever_model(config, jit_compile, policy="float32", steps_per_execution=1):
+    """``runs.build_model`` with the levers it does not offer: a bfloat16 policy and ``steps_per_execution``.
+
+    It follows ``build_model`` step by step (``build_model`` knows only float32 and mixed_float16).
+    """
+    import keras
+
+    from infogan_utils.models import build_infogan_models
+    from infogan_utils.training import InfoGAN, make_optimizers
+
+    keras.mixed_precision.set_global_policy(policy)
+    keras.utils.set_random_seed(config.seed)
+    spec = config.latent_spec()
+    generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
+    model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
+                    continuous_weight=config.continuous_weight,
+                    categorical_augmentation=config.categorical_augmentation, seed=config.seed)
+    # bfloat16 has float32's exponent range: no loss scaling, unlike float16.
+    d_optimizer, g_optimizer = make_optimizers(config.d_learning_rate, config.g_learning_rate, config.beta_1,
+                                               mixed_precision=policy == "mixed_float16")
+    model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=jit_compile,
+                  steps_per_execution=steps_per_execution)
+    keras.mixed_precision.set_global_policy("float32")
+    return model
+
+
+def build_variant(name):
+    """The compiled model of a Keras variant, and its ``steps_per_execution``."""
+    if name == "default":
+        return build_model(TrainConfig()), 1
+    if name == "no-xla":
+        return build_model(TrainConfig(), jit_compile=False), 1
+    if name == "paper":
+        return build_model(TrainConfig(categorical_augmentation=0.0)), 1
+    if name in ("bf16", "bf16-no-xla"):
+        return build_lever_model(TrainConfig(), jit_compile=name == "bf16", policy="mixed_bfloat16"), 1
+    steps_per_execution = int(name[3:])
+    return build_lever_model(TrainConfig(), jit_compile=True, steps_per_execution=steps_per_execution), \
+        steps_per_execution
+
+
+def batches(images):
+    return tf.data.Dataset.from_tensor_slices(images).repeat().batch(BATCH, drop_remainder=True).prefetch(2)
+
+
+def whole_executions(steps, steps_per_execution):
+    """``steps`` rounded up to a multiple of ``steps_per_execution``."""
+    return -(-steps // steps_per_execution) * steps_per_execution
+
+
+def time_fit(name, steps, images):
+    """Images per second of ``model.fit`` for a Keras variant, warm-up (and compilation) excluded."""
+    import keras
+
+    model, steps_per_execution = build_variant(name)
+    warmup, steps = whole_executions(WARMUP_STEPS, steps_per_execution), whole_executions(steps, steps_per_execution)
+    dataset = batches(images)
+    model.fit(dataset, epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
     started = time.perf_counter()
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
-    return steps * BATCH / (time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if model.steps != warmup + steps:
+        raise RuntimeError(f"variant {name} took {model.steps} training steps, expected {warmup + steps}")
+    del model
+    keras.backend.clear_session()
+    return steps * BATCH / seconds
 
 
 def time_plain(steps, images):
+    """Images per second of a plain ``tf.function`` step: D's update, then G's with fresh latents."""
     model = build_model(TrainConfig(), jit_compile=False, mixed_precision=False)
     generator, discriminator, spec = model.generator, model.discriminator, model.spec
     d_optimizer, g_optimizer = model.d_optimizer, model.g_optimizer
@@ -74,45 +203,134 @@ def time_plain(steps, images):
             loss = generator_loss(fake_out["real_logit"]) + info["categorical"] + info["continuous"]
         g_optimizer.apply(tape.gradient(loss, generator.trainable_weights), generator.trainable_weights)
 
-    batches = iter(tf.data.Dataset.from_tensor_slices(images).repeat().batch(BATCH, drop_remainder=True).prefetch(2))
-    for _ in range(5):
-        step(next(batches))
+    iterator = iter(batches(images))
+    for _ in range(WARMUP_STEPS):
+        step(next(iterator))
     started = time.perf_counter()
     for _ in range(steps):
-        step(next(batches))
+        step(next(iterator))
     return steps * BATCH / (time.perf_counter() - started)
 
 
-def main():
+def load_torch():
+    """``(torch, torch_reference)``, or ``(None, None)`` when torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None, None
+    torch.set_num_threads(usable_cores())
+    return torch, load_module(HERE / "torch_reference.py")
+
+
+def load_module(path):
+    """Import a file as a module by its path (the benchmarks folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def time_torch(steps, images):
+    """Images per second of the PyTorch reference, warm-up excluded, on the same batches."""
+    torch, torch_reference = load_torch()
+    model = torch_reference.TorchInfoGAN(seed=0)
+    data = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
+    count = len(data) // BATCH
+
+    def batch(index):
+        start = (index % count) * BATCH
+        return data[start:start + BATCH]
+
+    for index in range(WARMUP_STEPS):
+        model.step(batch(index))
+    started = time.perf_counter()
+    for index in range(steps):
+        model.step(batch(WARMUP_STEPS + index))
+    return steps * BATCH / (time.perf_counter() - started)
+
+
+def parameter_counts(torch_reference):
+    """Lines comparing the trainable parameters of the package's model and of the reference."""
+    model = build_model(TrainConfig())
+
+    def trainable(network):
+        return sum(int(np.prod(weight.shape)) for weight in network.trainable_weights)
+
+    lines = [f"Trainable parameters: package generator {trainable(model.generator):,}, discriminator with Q head "
+             f"{trainable(model.discriminator):,}"]
+    if torch_reference is None:
+        return [lines[0] + "."]
+    generator, discriminator = torch_reference.TorchInfoGAN().parameter_count()
+    extra = discriminator - trainable(model.discriminator)
+    lines[0] += (f"; PyTorch reference {generator:,} and {discriminator:,} ({extra:+,}: the reference's Q head "
+                 "also predicts a log-variance for the two continuous codes, Linear(128, 2); the package's "
+                 "default fixes the variance at 1). Batch-norm running statistics are not counted in either.")
+    return lines
+
+
+def report(speeds, arguments, machine_line, count_lines, skipped_torch):
+    """The Markdown report: the table, the ratio to the reference and the command."""
+    lines = [f"Training speed, batch {BATCH}, {arguments.steps} timed steps after {WARMUP_STEPS} warm-up steps, "
+             f"{arguments.repeats} interleaved rounds, on {machine_line}.", "",
+             "| variant | median images/s | min | max |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {describe(name)} | {np.median(values):.0f} | {min(values):.0f} | {max(values):.0f} |"
+              for name, values in speeds.items()]
+    lines += ["", *count_lines, ""]
+    if "default" in speeds and "torch" in speeds:
+        ratios = np.array(speeds["default"]) / np.array(speeds["torch"])
+        lines.append(f"**Package default / PyTorch reference: {np.median(ratios):.2f}x** (median of the "
+                     f"rounds' ratios {', '.join(f'{r:.2f}' for r in ratios)}; goal: at least 1.5x).")
+    elif skipped_torch:
+        lines.append(f"The PyTorch reference was skipped: torch is not installed (`{INSTALL_HINT}` installs it).")
+    command = f"python benchmarks/train_speed.py --steps {arguments.steps} --repeats {arguments.repeats}"
+    if arguments.variants != ",".join(DEFAULT_VARIANTS):
+        command += f" --variants {arguments.variants}"
+    lines += ["", f"Command: `{command}`"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--repeats", type=int, default=3, help="measure each variant this many times, interleaved")
-    parser.add_argument("--write", help="also write the table to this Markdown file")
-    arguments = parser.parse_args()
+    parser.add_argument("--steps", type=int, default=150, help="timed steps per variant and round")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
+    parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
+                        help=f"comma-separated, from: {', '.join(DESCRIPTIONS)}, speN (default: %(default)s)")
+    parser.add_argument("--write", help="also write the report to this Markdown file")
+    arguments = parser.parse_args(argv)
     if arguments.steps <= 0:
         parser.error("--steps must be positive")
     if arguments.repeats <= 0:
         parser.error("--repeats must be positive")
+    try:
+        names = parse_variants(arguments.variants)
+    except ValueError as error:
+        parser.error(str(error))
+    torch, torch_reference = load_torch()
+    skipped_torch = "torch" in names and torch is None
+    if skipped_torch:
+        print(f"PyTorch reference skipped: torch is not installed ({INSTALL_HINT} installs it).")
+        names.remove("torch")
+        if not names:
+            return 0
     images = np.random.default_rng(0).uniform(0, 1, (BATCH * 8, 28, 28, 1)).astype("float32")
-    variants = {
-        "infogan_utils InfoGAN.fit, XLA (default)": lambda: time_fit(True, arguments.steps, images),
-        "infogan_utils InfoGAN.fit, no XLA": lambda: time_fit(False, arguments.steps, images),
-        "plain tf.function step (D then G, two forward passes)": lambda: time_plain(arguments.steps, images),
-    }
-    speeds = {name: [] for name in variants}
-    for _ in range(arguments.repeats):  # interleaved, so a busy moment does not hit one variant only
-        for name, measure in variants.items():
+    measures = {name: (lambda name=name: time_fit(name, arguments.steps, images)) for name in names}
+    if "plain" in measures:
+        measures["plain"] = lambda: time_plain(arguments.steps, images)
+    if "torch" in measures:
+        measures["torch"] = lambda: time_torch(arguments.steps, images)
+    speeds = {name: [] for name in names}
+    for round_number in range(arguments.repeats):
+        for name, measure in measures.items():
             speeds[name].append(measure())
-    lines = [f"Training speed, batch {BATCH}, {arguments.steps} timed steps after warm-up, each variant measured "
-             f"{arguments.repeats} times (interleaved), on {machine()}.", "",
-             "| variant | median images/s | min | max |", "| --- | ---: | ---: | ---: |"]
-    lines += [f"| {name} | {np.median(values):.0f} | {min(values):.0f} | {max(values):.0f} |"
-              for name, values in speeds.items()]
-    lines += ["", f"Command: `python benchmarks/train_speed.py --steps {arguments.steps} --repeats {arguments.repeats}`"]
-    print("\n".join(lines))
+            print(f"round {round_number + 1}: {describe(name)}: {speeds[name][-1]:.0f} images/s", flush=True)
+    text = report(speeds, arguments, machine(torch.__version__ if torch else None),
+                  parameter_counts(torch_reference), skipped_torch)
+    print(text)
     if arguments.write:
-        pathlib.Path(arguments.write).write_text("\n".join(lines) + "\n")
+        pathlib.Path(arguments.write).write_text(text)
+        print(f"Wrote {arguments.write}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

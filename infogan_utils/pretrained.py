@@ -50,6 +50,7 @@ class PretrainedInfoGAN:
             raise ValueError(f"category_to_label must be a permutation of 0..{size - 1}, got {category_to_label.tolist()}")
         self.category_to_label = category_to_label
         self.label_to_category = np.argsort(category_to_label)
+        self.meta = {}  # everything the file stored besides the weights (see export_pretrained)
 
     @property
     def spec(self):
@@ -69,7 +70,9 @@ class PretrainedInfoGAN:
         generator, discriminator = build_infogan_models(
             spec, q_hidden=config.get("q_hidden", 128), learn_std=config.get("learn_std", False))
         assign_arrays(arrays, {"generator": generator.weights, "discriminator": discriminator.weights}, path)
-        return cls(generator, discriminator, spec, meta.get("category_to_label"), meta.get("metrics"), config)
+        model = cls(generator, discriminator, spec, meta.get("category_to_label"), meta.get("metrics"), config)
+        model.meta = meta
+        return model
 
     def generate(self, noise, categorical, continuous, seed=0):
         """Generate images for class labels and continuous codes.
@@ -106,6 +109,10 @@ class PretrainedInfoGAN:
             raise ValueError(f"noise must have shape ({n}, {spec.noise_dim}), got {noise.shape}")
         categories = self.label_to_category[labels.astype(np.int64)]
         latent = spec.build_input(noise, categories[:, None], continuous)
+        from .inference import SMALL_BATCH, run_generator
+
+        if n <= SMALL_BATCH:  # one compiled call (the explorer's redraws)
+            return run_generator(self.generator, latent)
         return np.asarray(self.generator(latent, training=False), dtype="float32")
 
     def predict_codes(self, images, batch_size=500):
@@ -123,9 +130,11 @@ class PretrainedInfoGAN:
 
 def export_pretrained(run_dir, path):
     """Write a run's weights as a float16 pretrained file at ``path`` (atomically), with its metrics
-    and the Hungarian permutation. Returns the path."""
+    and the category-to-digit map. The map is the Hungarian permutation fitted on the validation slice
+    of the *training* set (:func:`~infogan_utils.runs.evaluate_validation`), so the test labels serve
+    only to report the test metrics. Returns the path."""
     from .checkpoints import restore_latest
-    from .runs import RUN_FILES, build_model, evaluate_run, read_config
+    from .runs import RUN_FILES, build_model, evaluate_run, evaluate_validation, read_config
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     config = read_config(run_dir)
@@ -133,9 +142,11 @@ def export_pretrained(run_dir, path):
     restore_latest(model, run_dir / RUN_FILES["checkpoint"])
     metrics_path = run_dir / RUN_FILES["metrics"]
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else evaluate_run(run_dir, model=model)
+    validation = evaluate_validation(run_dir, model=model)
     arrays = variables_to_arrays({"generator": model.generator.weights,
                                   "discriminator": model.discriminator.weights}, dtype="float16")
     meta = {"spec": model.spec.to_dict(), "config": config.to_dict(),
-            "category_to_label": metrics["cluster_to_label"], "metrics": metrics}
+            "category_to_label": validation["cluster_to_label"], "category_to_label_fitted_on": validation["split"],
+            "validation": validation, "metrics": metrics}
     write_arrays(path, arrays, meta, compress=True)
     return path

@@ -25,6 +25,7 @@ from keras import ops
 from .augment import random_affine
 from .codes import LatentSpec, sample_latent_tensors
 from .data import as_float_images
+from .inference import SMALL_BATCH, inference_function, run_generator
 from .losses import discriminator_loss, generator_loss, information_losses, real_data_information
 
 
@@ -150,6 +151,8 @@ class InfoGAN(keras.Model):
             count = len(np.asarray(categorical)) if self.spec.categorical_dims else len(np.asarray(continuous))
             noise = self.spec.sample_noise(count, np.random.default_rng(seed))
         latent = self.spec.build_input(noise, categorical, continuous)
+        if len(latent) <= SMALL_BATCH:  # one compiled call: a widget redraw takes milliseconds, not tens
+            return run_generator(self.generator, latent)
         return self.generator.predict(latent, batch_size=batch_size, verbose=0)
 
     def predict_codes(self, images, batch_size=500):
@@ -168,8 +171,8 @@ def predict_codes(discriminator, spec, images, batch_size=500):
     if images.ndim != 4 or images.shape[1:] != tuple(discriminator.input_shape[1:]):
         raise ValueError(f"images must have shape (n, {', '.join(map(str, discriminator.input_shape[1:]))}),"
                          f" got {images.shape}")
-    if len(images) <= 256:  # a direct call is much faster than predict() for a few images (widget redraws)
-        outputs = discriminator(images, training=False)
+    if len(images) <= SMALL_BATCH:  # a compiled call is much faster than predict() for a few images (widget redraws)
+        outputs = inference_function(discriminator)(images)
     else:
         outputs = discriminator.predict(images, batch_size=batch_size, verbose=0)
     probabilities, start = [], 0

@@ -28,6 +28,20 @@ def test_export_round_trip_within_float16_tolerance(exported):
     assert np.abs(images - original).max() < 1e-2
 
 
+def test_the_exported_map_is_fitted_on_the_validation_slice_not_the_test_labels(exported, tiny_run):
+    run_dir = tiny_run[0]
+    validation = json.loads((run_dir / "validation.json").read_text())
+    loaded = load_pretrained(path=exported[0])
+    assert loaded.category_to_label.tolist() == validation["cluster_to_label"]
+    assert loaded.meta["category_to_label_fitted_on"] == "the last 10000 training images"
+
+
+def test_the_shipped_model_map_was_fitted_on_the_validation_slice():
+    shipped = load_pretrained("mnist")
+    assert shipped.meta["category_to_label_fitted_on"] == "the last 10000 training images"
+    assert shipped.category_to_label.tolist() == shipped.meta["validation"]["cluster_to_label"]
+
+
 def test_the_permutation_is_applied_in_generate_and_predict_codes(exported):
     path, _, _ = exported
     plain = load_pretrained(path=path)
@@ -144,3 +158,26 @@ def test_a_trained_infogan_and_a_loaded_model_answer_the_same_calls(exported):
     noise = trained.spec.sample_noise(2, np.random.default_rng(0))
     assert np.abs(trained.generate(noise, [1, 2], np.zeros((2, 2))) -
                   identity.generate(noise, [1, 2], np.zeros((2, 2)))).max() < 1e-2
+
+
+def test_a_trained_infogan_answers_small_batches_through_the_compiled_path_as_predict_did(exported):
+    """InfoGAN.generate and predict_codes run up to SMALL_BATCH images through one compiled call; they give
+    what Keras' predict gives, for one image, for a sweep's nine and for a batch above the threshold."""
+    from keras import ops
+
+    from infogan_utils.inference import SMALL_BATCH, inference_function
+
+    _, trained, _ = exported
+    for size in (1, 9, SMALL_BATCH + 1):
+        sample = trained.spec.sample(size, seed=size)
+        latent = trained.spec.build_input(sample["noise"], sample["categorical"], sample["continuous"])
+        images = trained.generate(sample["noise"], sample["categorical"], sample["continuous"])
+        assert images.shape == (size, 28, 28, 1)
+        assert np.allclose(images, trained.generator.predict(latent, verbose=0), rtol=0, atol=1e-6)
+        probabilities, means = trained.predict_codes(images)
+        outputs = trained.discriminator.predict(images, verbose=0)
+        assert np.allclose(probabilities, ops.convert_to_numpy(ops.softmax(outputs["categorical_logits"])),
+                           rtol=0, atol=1e-6)
+        # predict() runs batches of 32, another split of the work than one call: means of about 1 differ by ~2e-6
+        assert np.allclose(means, outputs["continuous_mean"], rtol=0, atol=1e-5)
+    assert inference_function(trained.generator).experimental_get_tracing_count() == 1

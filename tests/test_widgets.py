@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from explorer_model import write_untrained_model
+from infogan_utils.inference import SMALL_BATCH, inference_function, run_generator
 from infogan_utils.pretrained import PRETRAINED_DIR, load_pretrained
 from infogan_utils.widgets import (SLIDER_RANGE, LatentExplorer, explorer_or_message, render_digit,
                                    render_sweep)
@@ -67,6 +68,73 @@ def test_render_rejects_values_the_sliders_cannot_reach(model):
         render_digit(model, 10, [0.0, 0.0])
     with pytest.raises(ValueError):
         render_digit(model, 0, [SLIDER_RANGE[1] + 1, 0.0])
+
+
+def latent_batch(model, size, seed=0):
+    rng = np.random.default_rng(seed)
+    return model.spec.build_input(model.spec.sample_noise(size, rng), rng.integers(0, 10, size),
+                                  rng.uniform(-2, 2, (size, 2)))
+
+
+def test_compiled_inference_gives_what_a_direct_call_gives_at_any_batch_size(model):
+    """The explorer's compiled path (one graph for G, one for D) against the eager Keras call it replaced."""
+    from keras import ops
+
+    for size in (1, 9, 3):
+        latent = latent_batch(model, size, seed=size)
+        direct = np.asarray(model.generator(latent, training=False))
+        fast = run_generator(model.generator, latent)
+        assert fast.shape == (size, 28, 28, 1) and fast.dtype == np.float32
+        assert np.allclose(fast, direct, rtol=0, atol=1e-6)
+        outputs = model.discriminator(direct, training=False)
+        probabilities, means = model.predict_codes(fast)
+        assert np.allclose(probabilities, ops.convert_to_numpy(ops.softmax(outputs["categorical_logits"])), atol=1e-6)
+        assert np.allclose(means, np.asarray(outputs["continuous_mean"]), rtol=0, atol=1e-6)
+    # One trace serves every batch size: a new size costs no retracing (no pause in the explorer).
+    assert inference_function(model.generator).experimental_get_tracing_count() == 1
+    assert inference_function(model.discriminator).experimental_get_tracing_count() == 1
+    assert inference_function(model.generator) is inference_function(model.generator)
+
+
+def test_generate_goes_through_the_compiled_path_up_to_a_small_batch_and_agrees_beyond(model, monkeypatch):
+    import infogan_utils.inference as inference
+
+    calls = []
+    monkeypatch.setattr(inference, "run_generator", lambda *args: calls.append(args) or run_generator(*args))
+    labels = np.arange(SMALL_BATCH + 1) % 10
+    continuous = np.zeros((SMALL_BATCH + 1, 2), "float32")
+    noise = model.spec.sample_noise(SMALL_BATCH + 1, np.random.default_rng(1))
+    small = model.generate(noise[:4], labels[:4], continuous[:4])
+    assert len(calls) == 1
+    large = model.generate(noise, labels, continuous)  # the eager call, as before
+    assert len(calls) == 1
+    assert np.allclose(small, large[:4], rtol=0, atol=1e-6)
+
+
+def test_compiled_inference_with_xla_agrees(model):
+    latent = latent_batch(model, 2, seed=5)
+    expected = np.asarray(model.generator(latent, training=False))
+    assert np.allclose(run_generator(model.generator, latent, jit_compile=True), expected, rtol=0, atol=1e-5)
+
+
+def test_compiled_inference_refuses_bad_input_and_keeps_no_model_alive():
+    import gc
+    import weakref
+
+    import keras
+
+    inputs = keras.Input((3,))
+    network = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    with pytest.raises(ValueError, match=r"latent must have shape \(n, 3\), got \(2, 4\)"):
+        run_generator(network, np.zeros((2, 4)))
+    assert run_generator(network, np.ones((2, 3))).shape == (2, 2)
+    reference = weakref.ref(network)
+    del network
+    gc.collect()
+    assert reference() is None, "the cache of compiled functions kept a deleted model alive"
+    two = keras.Input((3,))
+    with pytest.raises(ValueError, match="one input"):
+        inference_function(keras.Model([inputs, two], keras.layers.Add()([inputs, two])))
 
 
 def test_explorer_redraws_when_a_value_is_set_in_code(model):

@@ -1,0 +1,232 @@
+"""Where the time of one training step goes: each part of the default step timed on its own.
+
+Builds the default model (``build_model(TrainConfig())``) and times, on one fixed batch of 128, each
+part as its own compiled ``tf.function`` (with XLA, as the default step; ``--no-xla`` for without):
+the generator's forward pass, and forward plus backward; D's forward pass, and forward plus backward;
+the distorted pass (``augment.random_affine`` then D) forward, and forward plus backward; both
+optimizers' updates; the whole ``train_step``; the input pipeline alone (``data.make_dataset`` on
+MNIST); and ``model.fit`` per step, whose excess over the compiled ``train_step`` is Keras' per-step
+Python overhead. The default step runs G forward and backward once, D forward and backward three
+times (real, generated, distorted images) and both optimizers once.
+
+Usage::
+
+    python benchmarks/profile_step.py                              # print the table
+    python benchmarks/profile_step.py --write benchmarks/PROFILE.md
+    python benchmarks/profile_step.py --steps 3                    # a quick check that it runs
+"""
+
+import argparse
+import os
+import pathlib
+import platform
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # a checkout without `pip install -e .`
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from infogan_utils.augment import random_affine  # noqa: E402
+from infogan_utils.codes import sample_latent_tensors  # noqa: E402
+from infogan_utils.data import DataError, load_dataset, make_dataset  # noqa: E402
+from infogan_utils.runs import TrainConfig, build_model  # noqa: E402
+
+BATCH = 128
+WARMUP_CALLS = 3
+
+
+def time_calls(function, steps, warmup=WARMUP_CALLS):
+    """Milliseconds of each of ``steps`` calls of ``function()`` after ``warmup`` untimed calls.
+
+    ``function`` returns a tensor; reading it as NumPy waits until the computation has finished.
+    """
+    for _ in range(warmup):
+        np.asarray(function())
+    times = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        np.asarray(function())
+        times.append(1000 * (time.perf_counter() - started))
+    return np.array(times)
+
+
+def total(outputs):
+    """One scalar from a network's output (a tensor or a dict of tensors): what the backward passes differentiate."""
+    if isinstance(outputs, dict):
+        return tf.add_n([tf.reduce_sum(tf.cast(value, tf.float32)) for value in outputs.values()])
+    return tf.reduce_sum(tf.cast(outputs, tf.float32))
+
+
+def training_images():
+    """MNIST's training images, or random ones (with a note) when MNIST cannot be found."""
+    try:
+        (images, _), _ = load_dataset("mnist")
+        return images, "MNIST"
+    except DataError:
+        return np.random.default_rng(0).integers(0, 256, (60000, 28, 28), dtype=np.uint8), "random images (no MNIST)"
+
+
+def profile(steps, jit_compile):
+    """``(rows, notes)``: rows of (part, array of ms per call) in the order of the table."""
+    model = build_model(TrainConfig(), jit_compile=jit_compile)
+    generator, discriminator, spec = model.generator, model.discriminator, model.spec
+    seed = model.seed_generator
+    images, source = training_images()
+    real = tf.constant(images[:BATCH, ..., None].astype("float32") / 255.0)
+    latent, _ = sample_latent_tensors(spec, BATCH, seed)
+    fake = generator(latent, training=False)
+    strength = TrainConfig().categorical_augmentation
+
+    def compiled(function):
+        return tf.function(function, jit_compile=jit_compile)
+
+    @compiled
+    def g_forward():
+        return total(generator(latent, training=True))
+
+    @compiled
+    def g_forward_backward():
+        with tf.GradientTape() as tape:
+            value = total(generator(latent, training=True))
+        return tf.add_n([tf.reduce_sum(g) for g in tape.gradient(value, generator.trainable_weights)])
+
+    @compiled
+    def d_forward():
+        return total(discriminator(real, training=True))
+
+    def d_backward(images_of):
+        # Gradients for D's weights and for the images (what carries G's gradient in the real step).
+        with tf.GradientTape() as tape:
+            images = images_of()
+            tape.watch(images)
+            value = total(discriminator(images, training=True))
+        gradients = tape.gradient(value, [*discriminator.trainable_weights, images])
+        return tf.add_n([tf.reduce_sum(g) for g in gradients])
+
+    @compiled
+    def d_forward_backward():
+        return d_backward(lambda: fake)
+
+    @compiled
+    def affine_only():
+        return total(random_affine(fake, strength, seed))
+
+    @compiled
+    def distorted_forward():
+        return total(discriminator(random_affine(fake, strength, seed), training=True))
+
+    @compiled
+    def distorted_forward_backward():
+        return d_backward(lambda: random_affine(fake, strength, seed))
+
+    # Small gradients, so that the repeated updates leave the weights usable for the rows after.
+    d_gradients = [tf.fill(w.shape, 1e-6) for w in discriminator.trainable_weights]
+    g_gradients = [tf.fill(w.shape, 1e-6) for w in generator.trainable_weights]
+
+    @compiled
+    def optimizers_apply():
+        model.d_optimizer.apply(d_gradients, discriminator.trainable_weights)
+        model.g_optimizer.apply(g_gradients, generator.trainable_weights)
+        return tf.convert_to_tensor(model.d_optimizer.iterations)
+
+    train_step = compiled(model.train_step)
+
+    def whole_step():
+        return train_step(real)["d_loss"]
+
+    pipeline = iter(make_dataset(images, BATCH, seed=0))
+
+    rows = [
+        ("G forward", time_calls(g_forward, steps)),
+        ("G forward + backward", time_calls(g_forward_backward, steps)),
+        ("D forward (with the Q head)", time_calls(d_forward, steps)),
+        ("D forward + backward (weights and images)", time_calls(d_forward_backward, steps)),
+        ("random_affine alone", time_calls(affine_only, steps)),
+        ("distorted pass: random_affine + D forward", time_calls(distorted_forward, steps)),
+        ("distorted pass: random_affine + D forward + backward", time_calls(distorted_forward_backward, steps)),
+        ("both optimizers' updates (Adam, D+Q and G)", time_calls(optimizers_apply, steps)),
+        ("whole train_step (compiled, fixed batch)", time_calls(whole_step, steps)),
+        (f"input pipeline alone (make_dataset, {source}, next batch)", time_calls(lambda: next(pipeline), steps)),
+    ]
+    fit_ms = time_fit(model, real, steps)
+    step_ms = float(np.median(dict(rows)["whole train_step (compiled, fixed batch)"]))
+    rows.append(("model.fit, per step (fixed batch, no callbacks)", fit_ms))
+    rows.append(("model.fit overhead per step (fit minus compiled train_step)", fit_ms - step_ms))
+    return rows
+
+
+def time_fit(model, real, steps):
+    """Milliseconds per step of ``model.fit`` on a dataset that repeats one batch (no input cost).
+
+    One value per ``fit`` call of ``steps`` steps, so that the set-up of each call is included once.
+    """
+    dataset = tf.data.Dataset.from_tensors(real).repeat()
+    model.fit(dataset, epochs=1, steps_per_epoch=WARMUP_CALLS, verbose=0, shuffle=False)  # compiles Keras' own
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
+        times.append(1000 * (time.perf_counter() - started) / steps)
+    return np.array(times)
+
+
+def machine():
+    name = platform.processor() or platform.machine()
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    gpus = tf.config.list_physical_devices("GPU")
+    return f"{cores} usable cores of {name}, {'GPU ' + gpus[0].name if gpus else 'no GPU'}, TensorFlow {tf.__version__}"
+
+
+def report(rows, steps, jit_compile):
+    whole = float(np.median(dict(rows)["whole train_step (compiled, fixed batch)"]))
+    lines = [
+        "# One training step, part by part",
+        "",
+        f"The default model (`build_model(TrainConfig())`), batch {BATCH}, each part its own compiled "
+        f"`tf.function` ({'with' if jit_compile else 'without'} XLA), {steps} timed calls after "
+        f"{WARMUP_CALLS} warm-up calls, on {machine()}. The parts overlap and are compiled separately, so "
+        "they do not add up to the whole step exactly; the share column compares each with the whole "
+        "compiled `train_step`. The default step runs G forward and backward once, D forward and backward "
+        "three times (real, generated and distorted images) and both optimizers once.",
+        "",
+        "| part | median ms | p90 ms | share of train_step |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, times in rows:
+        median = float(np.median(times))
+        lines.append(f"| {name} | {median:.1f} | {np.percentile(times, 90):.1f} | {median / whole:.0%} |")
+    command = "python benchmarks/profile_step.py" + (f" --steps {steps}" if steps != 50 else "") + \
+        ("" if jit_compile else " --no-xla")
+    lines += ["", f"Command: `{command}`"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=50, help="timed calls of each part")
+    parser.add_argument("--no-xla", action="store_true", help="compile without XLA")
+    parser.add_argument("--write", help="also write the table to this Markdown file")
+    arguments = parser.parse_args(argv)
+    if arguments.steps <= 0:
+        parser.error("--steps must be positive")
+    rows = profile(arguments.steps, jit_compile=not arguments.no_xla)
+    text = report(rows, arguments.steps, not arguments.no_xla)
+    print(text)
+    if arguments.write:
+        pathlib.Path(arguments.write).write_text(text)
+        print(f"Wrote {arguments.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The speed benchmarks' own logic, without timing anything: variant names, the report and its ratio, the
+skipped PyTorch reference, and the reference's networks against the package's."""
+
+import argparse
+import importlib.util
+import pathlib
+
+import numpy as np
+import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def load_benchmark(name):
+    """A benchmark script as a module, imported by path: benchmarks/ on sys.path would shadow tests' modules."""
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+train_speed = load_benchmark("train_speed")
+
+
+def test_variant_names_are_checked():
+    assert train_speed.parse_variants("default, torch,spe16,bf16-no-xla") == \
+        ["default", "torch", "spe16", "bf16-no-xla"]
+    assert train_speed.describe("spe8") == "infogan_utils InfoGAN.fit, steps_per_execution=8, XLA"
+    for text, message in (("default,fast", "unknown variant 'fast'"), ("spe0", "unknown variant 'spe0'"),
+                          ("spe", "unknown variant 'spe'"), ("torch,torch", "twice"), (" , ", "no variant")):
+        with pytest.raises(ValueError, match=message):
+            train_speed.parse_variants(text)
+
+
+def test_without_torch_the_reference_is_skipped_and_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setattr(train_speed, "load_torch", lambda: (None, None))
+    assert train_speed.main(["--variants", "torch", "--steps", "1", "--repeats", "1"]) == 0
+    assert "PyTorch reference skipped: torch is not installed (pip install -e .[bench] installs it)" in \
+        capsys.readouterr().out
+    arguments = argparse.Namespace(steps=5, repeats=1, variants="default,no-xla,plain,torch")
+    text = train_speed.report({"default": [300.0]}, arguments, "a machine", [], skipped_torch=True)
+    assert "The PyTorch reference was skipped" in text and "`pip install -e .[bench]`" in text
+    assert "Package default / PyTorch reference" not in text
+
+
+def test_the_report_gives_the_median_of_the_rounds_ratios():
+    arguments = argparse.Namespace(steps=100, repeats=3, variants="default,torch,spe4")
+    speeds = {"default": [300.0, 400.0, 330.0], "torch": [200.0, 200.0, 300.0], "spe4": [310.0, 320.0, 330.0]}
+    text = train_speed.report(speeds, arguments, "2 usable cores of a test CPU", ["Trainable parameters: ..."], False)
+    assert "**Package default / PyTorch reference: 1.50x** (median of the rounds' ratios 1.50, 2.00, 1.10;" in text
+    assert "| infogan_utils InfoGAN.fit, as shipped (XLA, float32 on a CPU) | 330 | 300 | 400 |" in text
+    assert "on 2 usable cores of a test CPU." in text
+    assert "Command: `python benchmarks/train_speed.py --steps 100 --repeats 3 --variants default,torch,spe4`" in text
+
+
+def test_the_bench_extra_pins_the_cpu_torch_and_make_benchmark_writes_both_reports():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["optional-dependencies"]["bench"] == ["torch==2.13.0"]
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nbenchmark:", 1)[1].split("\n\n", 1)[0]
+    assert '-m pip install -e ".[bench]"' in recipe
+    assert "benchmarks/train_speed.py --write benchmarks/SPEED.md" in recipe
+    assert "benchmarks/redraw_speed.py" in recipe
+
+
+def test_the_pytorch_reference_is_the_package_architecture():
+    torch = pytest.importorskip("torch")
+    torch_reference = load_benchmark("torch_reference")
+
+    from infogan_utils.models import build_infogan_models
+
+    generator, discriminator = build_infogan_models()
+    reference = torch_reference.TorchInfoGAN(seed=0)
+
+    def trainable(network):
+        return sum(int(np.prod(weight.shape)) for weight in network.trainable_weights)
+
+    generator_count, discriminator_count = reference.parameter_count()
+    assert generator_count == trainable(generator) == 6_645_121
+    assert discriminator_count - trainable(discriminator) == 128 * 2 + 2  # the learned log-variance only
+    # Layer by layer, the same weight sizes in the same order (the extra log-variance layer aside).
+    keras_sizes = [int(np.prod(w.shape)) for w in generator.trainable_weights]
+    assert [p.numel() for p in reference.generator.parameters()] == keras_sizes
+    keras_sizes = [int(np.prod(w.shape)) for w in discriminator.trainable_weights]
+    torch_sizes = [p.numel() for p in reference.discriminator.parameters()][:-2]
+    assert sorted(torch_sizes) == sorted(keras_sizes)
+
+    latent, categories, continuous = reference.sample_latent(4)
+    assert latent.shape == (4, 74) and torch.equal(latent[:, 62:72].argmax(1), categories)
+    assert float(latent[:, :62].abs().max()) <= 1 and float(continuous.abs().max()) <= 1
+    images = reference.generator(latent).detach()
+    assert images.shape == (4, 1, 28, 28) and 0 <= float(images.min()) and float(images.max()) <= 1
+    before = [p.detach().clone() for p in (*reference.generator.parameters(), *reference.discriminator.parameters())]
+    d_loss, g_loss = reference.step(torch.rand(8, 1, 28, 28))
+    assert np.isfinite(d_loss) and np.isfinite(g_loss)
+    after = [*reference.generator.parameters(), *reference.discriminator.parameters()]
+    assert all(not torch.equal(old, new) for old, new in zip(before, after)), "one step updates every weight"
