@@ -2,8 +2,10 @@
 
 A chapter opened on Colab has the installed package and nothing else: no clone, no ``runs/``
 folder. So the package carries what the chapters show of the project's own training runs: the
-seed-0 MNIST run and the Fashion-MNIST run (configuration, metrics, timing, the step log and a few
-image grids) and ``summary.json``, one row per run of the five-seed table and its ablation. The
+seed-0 MNIST run, the Fashion-MNIST run and one failed run of the official settings
+(``paper-seed2``, chapter 4's example of a run gone wrong): configuration, metrics, timing, the
+step log and a few image grids; and ``summary.json``, one row per run of ``benchmarks/RESULTS.md``
+(development seeds, fresh seeds, ablations). The
 MNIST run's weights are the shipped model (``pretrained/mnist.npz``), so :meth:`TrainedRun.model`
 rebuilds it as an :class:`~infogan_utils.training.InfoGAN`, the same kind of object a reader's own
 training returns. The Fashion-MNIST weights are not shipped (they would double the package's size).
@@ -16,6 +18,15 @@ import pathlib
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 WEIGHTS = {"mnist-seed0": "mnist"}  # trained run -> shipped model of the same run
+# Shipped run -> its folder under the repository's runs/, where the two names differ.
+RUN_SOURCES = {"paper-seed2": "ablation/paper/seed2"}
+# The rows of summary.json: variant -> the run folders under runs/ that hold its seeds.
+SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds; 5-9 confirm (benchmarks/README.md)
+                    "fresh-seeds": "mnist-seed[5-9]",
+                    "no-augmentation": "ablation/no-augmentation/seed*",
+                    "paper": "ablation/paper/seed*",
+                    "continuous-weight-1": "ablation/continuous-weight-1/seed*",
+                    "learned-std": "ablation/learned-std/seed*"}
 
 
 def trained_run_names():

@@ -12,28 +12,33 @@ from infogan_utils import results
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["mnist-seed0", "fashion-mnist-seed0"])
+@pytest.mark.parametrize("name", ["mnist-seed0", "fashion-mnist-seed0", "paper-seed2"])
 def test_the_shipped_copy_matches_runs(name):
     """tools/ship_results.py copies these files; a run that changed without re-shipping fails here."""
     shipped = results.RESULTS_DIR / name
     files = [path for path in shipped.rglob("*") if path.is_file()]
     assert {"config.json", "metrics.json", "timing.json", "steps.csv", "history.csv"} <= {p.name for p in files}
     for path in files:
-        original = ROOT / "runs" / name / path.relative_to(shipped)
+        original = ROOT / "runs" / results.RUN_SOURCES.get(name, name) / path.relative_to(shipped)
         assert path.read_bytes() == original.read_bytes(), f"{path} differs from {original}: run tools/ship_results.py"
 
 
 def test_the_summary_matches_the_run_folders():
+    """One row per finished run folder of each variant, in order, with its test and validation figures."""
     rows = results.summary()
-    assert [(row["variant"], row["seed"]) for row in rows] == (
-        [("defaults", seed) for seed in range(5)] + [("no-augmentation", seed) for seed in range(5)]
-        + [("paper", seed) for seed in range(3)])
-    for row in rows:
-        folder = ROOT / "runs" / ("mnist-seed{}" if row["variant"] == "defaults" else
-                                  f"ablation/{row['variant']}/seed{{}}").format(row["seed"])
+    expected = [(variant, folder) for variant, pattern in results.SUMMARY_PATTERNS.items()
+                for folder in sorted((ROOT / "runs").glob(pattern)) if (folder / "metrics.json").is_file()]
+    assert [(row["variant"], row["seed"]) for row in rows] == [
+        (variant, json.loads((folder / "config.json").read_text())["seed"]) for variant, folder in expected]
+    assert {row["variant"] for row in rows} >= {"defaults", "fresh-seeds", "no-augmentation", "paper"}
+    for row, (_, folder) in zip(rows, expected):
         metrics = json.loads((folder / "metrics.json").read_text())
         assert row["metrics"]["hungarian_accuracy"] == metrics["hungarian_accuracy"]
         assert np.sum(row["metrics"]["confusion_matrix"]) == 10000
+        if (folder / "validation.json").is_file():
+            validation = json.loads((folder / "validation.json").read_text())
+            assert row["validation"]["hungarian_accuracy"] == validation["hungarian_accuracy"]
+            assert row["continuous_codes"] == validation["continuous_codes"]
 
 
 def test_a_trained_run_reads_like_a_run_folder():

@@ -16,17 +16,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from infogan_utils.plotting import read_history  # noqa: E402
-from infogan_utils.results import RESULTS_DIR  # noqa: E402
+from infogan_utils.results import RESULTS_DIR, RUN_SOURCES, SUMMARY_PATTERNS  # noqa: E402
 from infogan_utils.storage import write_json  # noqa: E402
 
 RUN_FILES = ["config.json", "metrics.json", "timing.json", "steps.csv", "history.csv"]
 SHIPPED = {
     "mnist-seed0": RUN_FILES + ["validation.json", "grids/epoch_001.png", "grids/epoch_020.png"],
     "fashion-mnist-seed0": RUN_FILES + ["traversals_labelled.png"],
+    "paper-seed2": RUN_FILES + ["grids/epoch_001.png", "grids/epoch_020.png"],  # chapter 4's failed run
 }
-SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds; 5-9 confirm (benchmarks/README.md)
-                    "no-augmentation": "ablation/no-augmentation/seed*",
-                    "paper": "ablation/paper/seed*"}
 SUMMARY_METRICS = ["hungarian_accuracy", "majority_accuracy", "nmi", "categorical_mi", "steps", "confusion_matrix",
                    "cluster_to_label"]
 
@@ -35,10 +33,18 @@ def summary_rows(runs):
     rows = []
     for variant, pattern in SUMMARY_PATTERNS.items():
         for folder in sorted(runs.glob(pattern)):
-            metrics = json.loads((folder / "metrics.json").read_text())
-            rows.append({"variant": variant, "seed": metrics["config"]["seed"], "config": metrics["config"],
-                         "metrics": {key: metrics[key] for key in SUMMARY_METRICS},
-                         "continuous_loss": read_history(folder / "steps.csv")["continuous_loss"][-1]})
+            metrics_path, validation_path = folder / "metrics.json", folder / "validation.json"
+            if not metrics_path.is_file():  # a run still training
+                continue
+            metrics = json.loads(metrics_path.read_text())
+            row = {"variant": variant, "seed": metrics["config"]["seed"], "config": metrics["config"],
+                   "metrics": {key: metrics[key] for key in SUMMARY_METRICS},
+                   "continuous_loss": read_history(folder / "steps.csv")["continuous_loss"][-1]}
+            if validation_path.is_file():
+                validation = json.loads(validation_path.read_text())
+                row["validation"] = {key: validation[key] for key in ("hungarian_accuracy", "nmi", "cluster_to_label")}
+                row["continuous_codes"] = validation.get("continuous_codes")
+            rows.append(row)
     return rows
 
 
@@ -50,7 +56,7 @@ def main():
             shutil.rmtree(target)
         for file in files:
             (target / file).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(runs / name / file, target / file)
+            shutil.copyfile(runs / RUN_SOURCES.get(name, name) / file, target / file)
     write_json(RESULTS_DIR / "summary.json", summary_rows(runs))
     size = sum(path.stat().st_size for path in RESULTS_DIR.rglob("*") if path.is_file())
     print(f"wrote {RESULTS_DIR} ({size / 1024:.0f} KiB)")
