@@ -249,3 +249,25 @@ def describe_code(correlations, threshold=0.3):
     if not strong:
         return "no clear attribute"
     return " ".join(f"{name}{'+' if rho > 0 else '-'}" for name, rho in strong)
+
+
+def code_roles(correlations):
+    """How cleanly two continuous codes split slant from width or thickness (issue 12's measure).
+
+    ``correlations`` is :func:`continuous_code_correlations`' result for a model with two
+    continuous codes. The *slant code* is the code with the larger ``|rho|`` with slant, the other
+    code takes whichever of width and thickness it correlates with more strongly. Returns
+    ``{"slant_code", "slant_rho", "other_code", "other_attribute", "other_rho", "cross_rho"}``,
+    each rho an absolute value; ``cross_rho`` is the larger of the slant code's ``|rho|`` with the
+    other's attribute and the other code's ``|rho|`` with slant. Clean codes have large
+    ``slant_rho`` and ``other_rho`` and a small ``cross_rho``.
+    """
+    if len(correlations) != 2:
+        raise ValueError(f"code_roles needs exactly two continuous codes, got {len(correlations)}")
+    first, second = sorted(correlations)
+    slant_code, other_code = sorted((first, second), key=lambda code: -abs(correlations[code]["slant"]))
+    other = correlations[other_code]
+    other_attribute = max(("width", "thickness"), key=lambda name: abs(other[name]))
+    return {"slant_code": slant_code, "slant_rho": abs(correlations[slant_code]["slant"]),
+            "other_code": other_code, "other_attribute": other_attribute, "other_rho": abs(other[other_attribute]),
+            "cross_rho": max(abs(correlations[slant_code][other_attribute]), abs(other["slant"]))}

@@ -158,3 +158,16 @@ def test_describe_code_names_the_strong_attributes_strongest_first_with_their_di
     assert metrics.describe_code({"slant": 0.29, "width": -0.5}, threshold=0.2) == "width- slant+"
     with pytest.raises(ValueError, match="threshold must lie in"):
         metrics.describe_code({"slant": 0.5}, threshold=1.5)
+
+
+def test_code_roles_picks_the_slant_code_and_the_other_codes_attribute():
+    roles = metrics.code_roles({"c2": {"slant": -0.25, "width": 0.01, "thickness": -0.77},
+                                "c3": {"slant": -0.56, "width": 0.05, "thickness": 0.19}})
+    assert roles == {"slant_code": "c3", "slant_rho": 0.56, "other_code": "c2", "other_attribute": "thickness",
+                     "other_rho": 0.77, "cross_rho": 0.25}
+    roles = metrics.code_roles({"c2": {"slant": 0.9, "width": 0.2, "thickness": 0.1},
+                                "c3": {"slant": 0.1, "width": -0.8, "thickness": 0.3}})
+    assert (roles["slant_code"], roles["other_attribute"], roles["other_rho"], roles["cross_rho"]) == \
+        ("c2", "width", 0.8, 0.2)
+    with pytest.raises(ValueError, match="exactly two continuous codes"):
+        metrics.code_roles({"c2": {"slant": 0.9, "width": 0.2, "thickness": 0.1}})
