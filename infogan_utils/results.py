@@ -94,6 +94,26 @@ class TrainedRun:
 
         return read_history(self.folder / "steps.csv")
 
+    def tensorboard_logs(self, logdir):
+        """Write the step log (``steps.csv``) as TensorBoard scalars under ``logdir`` and return it.
+
+        A run trained with :func:`~infogan_utils.runs.train_run` has its own logs in
+        ``tensorboard/``; the shipped runs carry only their step log, so this turns it into logs
+        TensorBoard can show (one scalar per column, tagged by its name, at its step)."""
+        import tensorflow as tf
+
+        logdir = pathlib.Path(logdir)
+        history = self.history()
+        writer = tf.summary.create_file_writer(str(logdir / "train"))
+        with writer.as_default():
+            for name, values in history.items():
+                if name == "step":
+                    continue
+                for step, value in zip(history["step"], values):
+                    tf.summary.scalar(name, float(value), step=int(step))
+        writer.close()
+        return logdir
+
     def grids(self):
         """The shipped image grids (``grids/epoch_NNN.png``), in order."""
         return sorted((self.folder / "grids").glob("epoch_*.png"))

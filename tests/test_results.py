@@ -80,3 +80,19 @@ def test_the_shipped_model_names_its_codes_by_what_they_measurably_control():
     assert results.trained_run("fashion-mnist-seed0").code_names() == ["c2", "c3"]
     widget = explorer_or_message()
     assert [slider.description for slider in widget.explorer.sliders] == run.code_names()
+
+
+def test_a_shipped_runs_step_log_becomes_tensorboard_scalars(tmp_path):
+    import tensorflow as tf
+
+    run = results.trained_run("mnist-seed0")
+    logdir = run.tensorboard_logs(tmp_path / "logs")
+    history = run.history()
+    found = {}
+    for path in (logdir / "train").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                found.setdefault(value.tag, []).append((event.step, float(tf.make_ndarray(value.tensor))))
+    assert sorted(found) == sorted(name for name in history if name != "step")
+    assert found["categorical_mi"] == [(int(step), pytest.approx(value)) for step, value in
+                                       zip(history["step"], history["categorical_mi"])]
