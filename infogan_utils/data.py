@@ -1,4 +1,4 @@
-"""Loading MNIST and Fashion-MNIST, and turning images into a training pipeline.
+"""Loading MNIST, Fashion-MNIST or a folder of your own images, and turning images into a training pipeline.
 
 The loaders look for the data in this order:
 
@@ -6,11 +6,15 @@ The loaders look for the data in this order:
 2. the repository's ``data/`` folder (the download cache);
 3. for Fashion-MNIST, the IDX files of Debian's ``dataset-fashion-mnist`` package;
 4. a download with :func:`keras.utils.get_file` into ``data/``, checked against its SHA-256.
+
+:func:`load_image_folder` reads a folder of image files (any size, colour or not) into the same
+uint8 (n, 28, 28) layout as MNIST's images.
 """
 
 import gzip
 import os
 import pathlib
+import warnings
 import zipfile
 
 import numpy as np
@@ -35,6 +39,8 @@ EXPECTED_SHAPES = {
     "y_test": (10000,),
 }
 DATASETS = ("mnist", "fashion_mnist")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm")
+FITS = ("pad", "crop", "stretch")
 VALIDATION_SIZE = 10000  # the last 10,000 training images: the labels development decisions may read
 
 
@@ -89,6 +95,140 @@ def load_dataset(name, path=None):
     if name in ("fashion_mnist", "fashion-mnist"):
         return load_fashion_mnist(path)
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def load_image_folder(folder, image_size=28, invert="auto", fit="pad", recursive=False, with_labels=False,
+                      skip_unreadable=False):
+    """Read every image file in ``folder`` into a uint8 array (n, image_size, image_size), MNIST's layout.
+
+    The result goes wherever MNIST's ``x_train`` goes (:func:`make_dataset`, :func:`to_unit_range`,
+    the plots). Each file is read with Pillow and:
+
+    1. turned upright by its EXIF orientation tag (photos from phones), first frame only (GIF, TIFF);
+       transparent pixels are drawn over white, as an image viewer shows them;
+    2. converted to greyscale (Pillow's ``L``: 0.299 R + 0.587 G + 0.114 B);
+    3. inverted (255 - value) so that the ink is bright on a dark background, as in MNIST:
+       ``invert="auto"`` inverts an image whose border (its outermost ring of pixels) has a mean above
+       127.5, i.e. dark-on-light images, image by image; ``True`` or ``False`` decide for all images;
+    4. made square by ``fit``: ``"pad"`` (default) keeps the aspect ratio and pads the short side, on
+       both sides equally, with the median of the border (after inversion: the background);
+       ``"crop"`` keeps the central square; ``"stretch"`` changes the aspect ratio;
+    5. resized to ``image_size`` x ``image_size``: box (area) averaging when shrinking, bilinear
+       interpolation when enlarging; an image already of that size is left exactly as it is.
+
+    Files are those whose suffix is in :data:`IMAGE_SUFFIXES` (any case), in sorted path order; other
+    files and hidden ones (names starting with ``.``) are ignored. ``recursive=True`` also reads the
+    subfolders. ``with_labels=True`` reads each first-level subfolder of ``folder`` as a class (with
+    everything beneath it) and returns ``(images, labels, class_names)``: ``labels[i]`` is the index
+    in the sorted ``class_names`` of image ``i``'s subfolder, for measuring the categories found
+    (training itself never reads labels).
+
+    Every problem is one ``ValueError`` (a :class:`DataError`) naming the folder or file: a missing
+    folder, no image files, a file Pillow cannot decode, a bad ``image_size``. With
+    ``skip_unreadable=True`` undecodable files are skipped with one warning that counts them.
+    """
+    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 1:
+        raise DataError(f"image_size must be one positive whole number (images are made square), got {image_size!r}")
+    if invert not in ("auto", True, False):
+        raise DataError(f"invert must be 'auto', True or False, got {invert!r}")
+    if fit not in FITS:
+        raise DataError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
+    folder = pathlib.Path(folder).expanduser()
+    if not folder.exists():
+        raise DataError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is a file, not a folder of images")
+    if with_labels:
+        class_names = sorted(path.name for path in folder.iterdir() if path.is_dir() and not path.name.startswith("."))
+        loose = _image_files(folder, recursive=False)
+        if loose:
+            raise DataError(f"{loose[0]} lies directly in {folder}: with_labels=True reads the classes from "
+                            f"subfolders, so put every image in the subfolder of its class")
+        files, labels = [], []
+        for label, name in enumerate(class_names):
+            found = _image_files(folder / name, recursive=True)
+            files += found
+            labels += [label] * len(found)
+    else:
+        files, labels, class_names = _image_files(folder, recursive), None, None
+    if not files:
+        hint = ""
+        if not recursive and not with_labels and _image_files(folder, recursive=True):
+            hint = "; its subfolders do: pass recursive=True (or with_labels=True to use them as classes)"
+        raise DataError(f"{folder} holds no image files ({', '.join(IMAGE_SUFFIXES)}){hint}")
+    images, kept, skipped = [], [], []
+    for index, path in enumerate(files):
+        try:
+            grey = _read_grey(path)
+        except DataError as error:
+            if not skip_unreadable:
+                raise DataError(f"{error}; fix or remove it, or pass skip_unreadable=True") from None
+            skipped.append(str(error))
+            continue
+        images.append(_to_square(grey, image_size, invert, fit))
+        kept.append(index)
+    if skipped:
+        warnings.warn(f"skipped {len(skipped)} unreadable file(s) of {len(files)} in {folder}, "
+                      f"the first: {skipped[0]}", stacklevel=2)
+    if not images:
+        raise DataError(f"{folder} holds no readable image: all {len(files)} files failed to decode")
+    images = np.stack(images)
+    if not with_labels:
+        return images
+    return images, np.asarray(labels, dtype=np.int64)[kept], class_names
+
+
+def _image_files(folder, recursive):
+    """The image files in ``folder`` (and beneath it if ``recursive``), sorted, hidden ones left out."""
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(path for path in candidates
+                  if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+                  and not any(part.startswith(".") for part in path.relative_to(folder).parts))
+
+
+def _read_grey(path):
+    """One image file as a 2-D uint8 greyscale array; any decoding problem is a one-line DataError."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit greyscale: scale 0..65535 to 0..255
+                return np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
+            if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+                image = image.convert("RGBA")
+                image = Image.alpha_composite(Image.new("RGBA", image.size, (255, 255, 255, 255)), image)
+            return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+    except Exception as error:  # Pillow's decoders raise many types (OSError, SyntaxError, ValueError, ...)
+        reason = str(error).strip().splitlines()[0].replace(f" {str(path)!r}", "") if str(error).strip() \
+            else type(error).__name__
+        raise DataError(f"{path} is not a readable image ({reason})") from None
+
+
+def _to_square(grey, image_size, invert, fit):
+    """Invert (if asked or if its border is light), make square and resize one greyscale image."""
+    from PIL import Image
+
+    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+    if invert is True or (invert == "auto" and border.mean() > 127.5):
+        grey, border = 255 - grey, 255 - border
+    height, width = grey.shape
+    if fit == "pad" and height != width:
+        side = max(height, width)
+        top, left = (side - height) // 2, (side - width) // 2
+        square = np.full((side, side), np.median(border).round(), dtype=np.uint8)
+        square[top:top + height, left:left + width] = grey
+        grey = square
+    elif fit == "crop" and height != width:
+        side = min(height, width)
+        top, left = (height - side) // 2, (width - side) // 2
+        grey = grey[top:top + side, left:left + side]
+    if grey.shape == (image_size, image_size):
+        return grey
+    shrinking = grey.shape[0] >= image_size and grey.shape[1] >= image_size
+    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    return np.asarray(Image.fromarray(grey).resize((image_size, image_size), resample), dtype=np.uint8)
 
 
 def validation_split(train_images, train_labels, size=VALIDATION_SIZE):

@@ -176,3 +176,202 @@ def test_the_validation_slice_is_the_last_10000_training_images(mnist_path):
         data.validation_split(x_train, y_train, size=60000)
     with pytest.raises(ValueError, match="60000 images but 10 labels"):
         data.validation_split(x_train, y_train[:10])
+
+
+# A folder of your own images -------------------------------------------------------------------------------
+
+
+def _save(path, pixels, **options):
+    """Write an image file with Pillow; ``pixels`` is (h, w) greyscale or (h, w, 3|4) uint8."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(pixels, dtype=np.uint8)).save(path, **options)
+    return path
+
+
+def _bar(size=28):
+    image = np.zeros((size, size), np.uint8)
+    image[6:22, 12:16] = 255
+    image[6:8, 8:20] = 180
+    return image
+
+
+def test_a_28x28_greyscale_image_is_read_as_it_is(tmp_path):
+    _save(tmp_path / "bar.png", _bar())
+    images = data.load_image_folder(tmp_path)
+    assert images.shape == (1, 28, 28) and images.dtype == np.uint8
+    assert np.array_equal(images[0], _bar())
+
+
+def test_dark_ink_on_white_is_inverted_automatically(tmp_path):
+    _save(tmp_path / "white.png", np.stack([255 - _bar()] * 3, axis=-1))  # RGB, black on white
+    assert np.array_equal(data.load_image_folder(tmp_path)[0], _bar())
+    assert np.array_equal(data.load_image_folder(tmp_path, invert=False)[0], 255 - _bar())
+    _save(tmp_path / "white.png", _bar())
+    assert np.array_equal(data.load_image_folder(tmp_path, invert=True)[0], 255 - _bar())
+
+
+def test_mnist_digits_round_trip_through_png_files_exactly(tmp_path, mnist_path):
+    (x_train, _), _ = data.load_mnist(mnist_path)
+    for index, digit in enumerate(x_train[:20]):
+        _save(tmp_path / "as-is" / f"{index:02d}.png", digit)
+        _save(tmp_path / "dark-on-light" / f"{index:02d}.png", 255 - digit)
+    for name in ("as-is", "dark-on-light"):
+        images = data.load_image_folder(tmp_path / name)
+        assert images.dtype == x_train.dtype and np.array_equal(images, x_train[:20]), name
+
+
+def test_a_wide_colour_image_is_padded_to_a_square_then_shrunk(tmp_path):
+    """56 wide x 40 high: 8 rows of background above and below make it 56 x 56, then 2 x 2 box averaging
+    halves it; every 2 x 2 block of the input is uniform, so every output pixel is known exactly."""
+    small = np.random.default_rng(1).integers(0, 256, size=(20, 28), dtype=np.uint8)
+    small[[0, -1], :] = 0
+    small[:, [0, -1]] = 0
+    colour = np.stack([np.kron(small, np.ones((2, 2), np.uint8))] * 3, axis=-1)  # grey pixels in RGB
+    colour[10:12, 10:12] = (255, 0, 0)  # one pure red block: Pillow's luma L = 0.299 R + 0.587 G + 0.114 B
+    _save(tmp_path / "wide.png", colour)
+    expected = np.zeros((28, 28), np.uint8)
+    expected[4:24] = small
+    expected[4 + 5, 5] = 76  # 0.299 * 255
+    assert np.array_equal(data.load_image_folder(tmp_path)[0], expected)
+
+
+def test_crop_and_stretch_fits(tmp_path):
+    wide = np.kron(np.random.default_rng(2).integers(0, 100, size=(28, 42), dtype=np.uint8), np.ones((2, 2), np.uint8))
+    _save(tmp_path / "wide.png", wide)  # 84 x 56: the central square is columns 14..69
+    cropped = data.load_image_folder(tmp_path, fit="crop", invert=False)[0]
+    assert np.array_equal(cropped, wide[::2, 14:70:2])
+    pattern = (np.arange(28 * 28).reshape(28, 28) % 100).astype(np.uint8)
+    _save(tmp_path / "wide.png", np.kron(pattern, np.ones((1, 2), np.uint8)))  # 56 x 28: each pixel doubled in width
+    assert np.array_equal(data.load_image_folder(tmp_path, fit="stretch", invert=False)[0], pattern)
+
+
+def test_small_images_are_enlarged_and_other_sizes_asked_for(tmp_path):
+    _save(tmp_path / "small.png", np.full((14, 10), 90, np.uint8))
+    images = data.load_image_folder(tmp_path, invert=False)
+    assert images.shape == (1, 28, 28) and np.all(images == 90)  # uniform stays uniform, padding included
+    assert data.load_image_folder(tmp_path, image_size=64, invert=False).shape == (1, 64, 64)
+
+
+def test_every_common_format_is_read(tmp_path):
+    bar = _bar()
+    for name in ("a.png", "b.BMP", "c.gif", "d.tif", "e.webp", "f.pgm"):
+        _save(tmp_path / name, bar, **({"lossless": True} if name.endswith(".webp") else {}))
+    _save(tmp_path / "g.jpg", bar, quality=95)
+    images = data.load_image_folder(tmp_path)
+    assert len(images) == 7 and all(np.array_equal(image, bar) for image in images[:6])
+    assert np.abs(images[6].astype(int) - bar).max() < 40  # JPEG is lossy
+
+
+def test_transparency_16_bits_and_exif_orientation(tmp_path):
+    from PIL import Image
+
+    rgba = np.zeros((28, 28, 4), np.uint8)
+    rgba[..., 3] = 255 - _bar()  # black ink where opaque, transparent elsewhere: drawn over white
+    _save(tmp_path / "transparent" / "a.png", rgba)
+    assert np.array_equal(data.load_image_folder(tmp_path / "transparent")[0], _bar())
+    path = tmp_path / "deep" / "a.png"
+    path.parent.mkdir()
+    Image.fromarray(_bar().astype(np.uint16) * 257).save(path)  # 16 bits: 0..65535
+    assert np.array_equal(data.load_image_folder(path.parent)[0], _bar())
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    _save(tmp_path / "photo" / "a.png", _bar(), exif=exif)
+    assert np.array_equal(data.load_image_folder(tmp_path / "photo")[0], np.rot90(_bar(), k=-1))
+
+
+def test_files_are_sorted_and_other_files_ignored(tmp_path):
+    for index, name in enumerate(["b.png", "a.png", "sub/c.png"]):
+        _save(tmp_path / name, np.full((28, 28), 10 * (index + 1), np.uint8))
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "._a.png").write_bytes(b"macOS resource fork")  # hidden: never read
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "x.png").write_bytes(b"hidden folder")
+    assert data.load_image_folder(tmp_path)[:, 0, 0].tolist() == [20, 10]  # a.png, b.png
+    assert data.load_image_folder(tmp_path, recursive=True)[:, 0, 0].tolist() == [20, 10, 30]
+
+
+def test_subfolders_as_classes(tmp_path):
+    _save(tmp_path / "dogs" / "deeper" / "x.png", np.full((28, 28), 3, np.uint8))
+    _save(tmp_path / "cats" / "b.png", np.full((28, 28), 2, np.uint8))
+    _save(tmp_path / "cats" / "a.png", np.full((28, 28), 1, np.uint8))
+    images, labels, class_names = data.load_image_folder(tmp_path, with_labels=True)
+    assert class_names == ["cats", "dogs"] and labels.tolist() == [0, 0, 1]
+    assert images[:, 0, 0].tolist() == [1, 2, 3]
+    _save(tmp_path / "loose.png", np.zeros((28, 28), np.uint8))
+    with pytest.raises(data.DataError, match="loose.png lies directly in .*put every image in the subfolder"):
+        data.load_image_folder(tmp_path, with_labels=True)
+
+
+def test_the_images_train_like_mnist(tmp_path):
+    for index in range(40):
+        _save(tmp_path / f"{index:02d}.png", np.roll(_bar(56), index, axis=1))
+    images = data.load_image_folder(tmp_path)
+    batch = next(iter(data.make_dataset(images, batch_size=32)))
+    values = batch.numpy()
+    assert values.shape == (32, 28, 28, 1) and 0.0 <= values.min() < values.max() <= 1.0
+
+
+def _one_line(error):
+    message = str(error.value)
+    assert "\n" not in message and isinstance(error.value, ValueError)
+    return message
+
+
+def test_missing_folder_file_and_empty_folder(tmp_path):
+    with pytest.raises(data.DataError, match="nowhere: no such folder") as error:
+        data.load_image_folder(tmp_path / "nowhere")
+    _one_line(error)
+    _save(tmp_path / "a.png", _bar())
+    with pytest.raises(data.DataError, match="a.png is a file, not a folder of images"):
+        data.load_image_folder(tmp_path / "a.png")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.txt").write_text("no images here")
+    with pytest.raises(data.DataError, match=r"empty holds no image files \(.png, .jpg") as error:
+        data.load_image_folder(tmp_path / "empty")
+    _one_line(error)
+    _save(tmp_path / "nested" / "inner" / "a.png", _bar())
+    with pytest.raises(data.DataError, match="its subfolders do: pass recursive=True"):
+        data.load_image_folder(tmp_path / "nested")
+
+
+def test_an_unreadable_file_is_named(tmp_path):
+    import io
+
+    from PIL import Image
+
+    _save(tmp_path / "a.png", _bar())
+    (tmp_path / "b.png").write_bytes(b"this is not a PNG file")
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (64, 64), dtype=np.uint8)).save(buffer, format="PNG")
+    (tmp_path / "c.png").write_bytes(buffer.getvalue()[:2000])
+    with pytest.raises(data.DataError, match=r"b.png is not a readable image \(cannot identify image file\); "
+                                             r"fix or remove it, or pass skip_unreadable=True") as error:
+        data.load_image_folder(tmp_path)
+    _one_line(error)
+    (tmp_path / "b.png").unlink()
+    with pytest.raises(data.DataError, match=r"c.png is not a readable image \(image file is truncated\)"):
+        data.load_image_folder(tmp_path)
+    (tmp_path / "b.png").write_bytes(b"")
+    with pytest.warns(UserWarning, match=r"skipped 2 unreadable file\(s\) of 3 .*b.png is not a readable image"):
+        images = data.load_image_folder(tmp_path, skip_unreadable=True)
+    assert np.array_equal(images, _bar()[None])
+    (tmp_path / "a.png").unlink()
+    with pytest.warns(UserWarning), pytest.raises(data.DataError, match="holds no readable image: all 2 files failed"):
+        data.load_image_folder(tmp_path, skip_unreadable=True)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"image_size": 0}, "image_size must be one positive whole number .*got 0"),
+    ({"image_size": -28}, "image_size must be one positive whole number"),
+    ({"image_size": 28.0}, "image_size must be one positive whole number .*got 28.0"),
+    ({"image_size": (28, 32)}, r"images are made square\), got \(28, 32\)"),
+    ({"image_size": True}, "image_size must be one positive whole number"),
+    ({"invert": "yes"}, "invert must be 'auto', True or False, got 'yes'"),
+    ({"fit": "zoom"}, "fit must be one of pad, crop, stretch, got 'zoom'"),
+])
+def test_bad_options_are_refused_before_reading(tmp_path, options, message):
+    with pytest.raises(data.DataError, match=message) as error:
+        data.load_image_folder(tmp_path / "not even read", **options)
+    _one_line(error)
