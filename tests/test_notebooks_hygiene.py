@@ -18,10 +18,18 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import badges  # noqa: E402  (tools/badges.py)
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CHAPTERS = [path for path in NOTEBOOKS if badges.CHAPTER_NAME.match(path.name)]
+TOP_LEVEL = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CHAPTERS = [path for path in TOP_LEVEL if badges.CHAPTER_NAME.match(path.name)]
+# Worked solutions of a chapter's exercises: notebooks/solutions/NN_<chapter>_solutions.ipynb (one per chapter).
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+SOLUTION_NAME = re.compile(r"^(\d\d_[\w-]+)_solutions\.ipynb$")
+NOTEBOOKS = TOP_LEVEL + SOLUTIONS  # the checks of every notebook apply to both
 MAX_BYTES = 3 * 1024 * 1024
 SETTINGS = badges.read_settings(ROOT / "pyproject.toml")
+
+
+def notebook_id(path):
+    return path.relative_to(ROOT / "notebooks").as_posix()
 
 
 def load(path):
@@ -43,14 +51,14 @@ def test_the_series_is_there():
         assert name in names, f"notebooks/{name} is missing"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_executed_in_order(path):
     counts = [cell.get("execution_count") for cell in code_cells(load(path)) if source(cell).strip()]
     assert None not in counts, f"{path.name} has unexecuted code cells (execution_count null)"
     assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts {counts} are not 1..n"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_no_error_outputs(path):
     for index, cell in enumerate(code_cells(load(path))):
         for output in cell.get("outputs", []):
@@ -58,7 +66,7 @@ def test_no_error_outputs(path):
                 f"{path.name}, code cell {index + 1}: {output.get('ename')}: {output.get('evalue')}")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_no_saved_widget_state(path):
     notebook = load(path)
     assert "widgets" not in notebook.get("metadata", {}), f"{path.name} saves widget state (metadata.widgets)"
@@ -66,7 +74,7 @@ def test_no_saved_widget_state(path):
         assert "widgets" not in cell.get("metadata", {}), f"{path.name} has a cell with widget metadata"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_small_enough(path):
     size = path.stat().st_size
     assert size < MAX_BYTES, f"{path.name} is {size / 1e6:.1f} MB (limit 3 MB): lower the figures' dpi"
@@ -186,3 +194,109 @@ def test_previous_and_next_chapter_links_at_the_top_and_the_bottom(path):
     assert source(cells[-1]).strip() == line, f"{path.name}: the last cell is not the navigation line"
     for target in re.findall(r"\]\(([\w-]+\.ipynb)\)", line):
         assert (path.parent / target).is_file(), target
+
+
+# Worked solutions of the exercises: notebooks/solutions/NN_<chapter>_solutions.ipynb. They run in quick mode like the
+# chapters (tests/test_notebooks_outside.py); here they get the checks above that apply to every notebook, and their
+# own: a title naming the chapter, badges for their own path, the shared setup cell, a link back to the chapter, and
+# one section per exercise of the chapter that restates it, solves it in code and ends on a reading of the result.
+
+# The setup cell looks for the package of a clone one folder further up than the chapters' does.
+SETUP_ONE_FOLDER_DEEPER = [
+    ('os.path.join("..", "infogan_utils", "__init__.py")', 'os.path.join("..", "..", "infogan_utils", "__init__.py")'),
+    ('sys.path.insert(0, os.path.abspath(".."))  # a clone without `make lab`: the package next to this folder',
+     'sys.path.insert(0, os.path.abspath(os.path.join("..", "..")))  # a clone without `make lab`: the package two folders up'),
+]
+SOLUTION_TITLE = re.compile(r"^# Solutions to chapter (\d+): \S")
+
+
+def solutions_setup_source():
+    """tools/badges.py's shared setup cell for a notebook in notebooks/solutions/."""
+    text = badges.setup_cell_source(SETTINGS)
+    for old, new in SETUP_ONE_FOLDER_DEEPER:
+        assert old in text, f"the shared setup cell no longer contains {old!r}: update SETUP_ONE_FOLDER_DEEPER"
+        text = text.replace(old, new)
+    return text
+
+
+def chapter_of(path):
+    """The chapter whose exercises the solutions notebook ``path`` solves."""
+    match = SOLUTION_NAME.match(path.name)
+    assert match, f"solutions/{path.name}: name it NN_<chapter>_solutions.ipynb after the chapter it solves"
+    chapter = ROOT / "notebooks" / f"{match.group(1)}.ipynb"
+    assert chapter in CHAPTERS, f"solutions/{path.name}: there is no chapter notebooks/{chapter.name}"
+    return chapter
+
+
+def normalised(text):
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def chapter_exercises(chapter):
+    """The numbered items of a chapter's Exercises section, as ``{number: text}``."""
+    items, current = {}, None
+    for cell in load(chapter)["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        inside = False
+        for line in source(cell).splitlines():
+            if line.startswith("#"):
+                inside, current = bool(re.match(r"^#+\s+Exercises\b", line)), None
+            elif inside and (match := re.match(r"^(\d+)\.\s+(.*)$", line)):
+                current = int(match.group(1))
+                items[current] = match.group(2)
+            elif inside and current is not None and line[:1].isspace() and line.strip():
+                items[current] += " " + line.strip()  # an indented continuation line of the item
+            elif line.strip():
+                current = None  # text after the list (e.g. a link to the solutions) is not part of an item
+    return {number: normalised(text) for number, text in items.items()}
+
+
+def test_there_are_solutions():
+    assert SOLUTIONS, "notebooks/solutions/ holds no solutions notebook"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=notebook_id)
+def test_solutions_title_badges_and_link_back_to_the_chapter(path):
+    chapter = chapter_of(path)
+    cells = load(path)["cells"]
+    assert cells[0]["cell_type"] == "markdown", f"solutions/{path.name}: the first cell must be markdown"
+    first_line = source(cells[0]).lstrip().split("\n", 1)[0]
+    match = SOLUTION_TITLE.match(first_line)
+    assert match, f"solutions/{path.name}: the first line must be '# Solutions to chapter N: title'"
+    assert int(match.group(1)) == int(chapter.name[:2]), f"solutions/{path.name}: its title names chapter {match.group(1)}"
+    # badges for its own path (notebooks/solutions/...) and the setup cell's install URL and release
+    assert badges.check_notebook(path, SETTINGS) == []
+    assert badges.check_references(path, SETTINGS) == []
+    link = f"](../{chapter.name})"
+    assert link in source(cells[0]), f"solutions/{path.name}: the first cell does not link back to ../{chapter.name}"
+    assert cells[-1]["cell_type"] == "markdown" and link in source(cells[-1]), (
+        f"solutions/{path.name}: the last cell does not link back to ../{chapter.name}")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=notebook_id)
+def test_solutions_setup_cell_first(path):
+    assert source(code_cells(load(path))[0]).strip() == solutions_setup_source().strip(), (
+        f"solutions/{path.name}: the first code cell is not the shared setup cell (tools/badges.py "
+        "setup_cell_source, with the package of a clone two folders up: see SETUP_ONE_FOLDER_DEEPER)")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=notebook_id)
+def test_every_exercise_of_the_chapter_is_restated_solved_and_read(path):
+    exercises = chapter_exercises(chapter_of(path))
+    assert exercises, f"{chapter_of(path).name} has no numbered exercises"
+    cells = load(path)["cells"]
+    starts = [index for index, cell in enumerate(cells) if cell["cell_type"] == "markdown"
+              and re.match(r"^##\s+Exercise\s+\d+\b", source(cell).lstrip())]
+    numbers = [int(re.match(r"^##\s+Exercise\s+(\d+)", source(cells[index]).lstrip()).group(1)) for index in starts]
+    assert numbers == sorted(exercises), f"solutions/{path.name}: sections for exercises {numbers}, " \
+                                         f"the chapter has {sorted(exercises)}"
+    for number, start, end in zip(numbers, starts, starts[1:] + [len(cells) - 1]):  # the last cell links back
+        restated = normalised(re.sub(r"(?m)^>\s?", "", source(cells[start])))
+        assert exercises[number] in restated, (
+            f"solutions/{path.name}, exercise {number}: does not quote the chapter's exercise (as a > quote)")
+        section = cells[start + 1:end]
+        assert any(cell["cell_type"] == "code" and cell.get("outputs") for cell in section), (
+            f"solutions/{path.name}, exercise {number}: no code cell with outputs")
+        assert section and section[-1]["cell_type"] == "markdown", (
+            f"solutions/{path.name}, exercise {number}: end with a markdown cell that reads the result")
