@@ -24,9 +24,7 @@ RUN_SOURCES = {"paper-seed2": "ablation/paper/seed2"}
 SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds; 5-9 confirm (benchmarks/README.md)
                     "fresh-seeds": "mnist-seed[5-9]",
                     "no-augmentation": "ablation/no-augmentation/seed*",
-                    "paper": "ablation/paper/seed*",
-                    "continuous-weight-1": "ablation/continuous-weight-1/seed*",
-                    "learned-std": "ablation/learned-std/seed*"}
+                    "paper": "ablation/paper/seed*"}
 
 
 def trained_run_names():
