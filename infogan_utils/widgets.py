@@ -63,9 +63,12 @@ class LatentExplorer:
         names = code_names or [f"c{index + 2}" for index in range(spec.continuous_dim)]
         self.category = widgets.ToggleButtons(options=list(range(spec.categorical_dims[0])), value=0,
                                               description="category", style={"button_width": "32px"})
+        # Room for labels such as "c3: slant+ thickness+" without squeezing the slider's track.
+        label_width = 7 * max(len(name) for name in names) + 12
         self.sliders = [widgets.FloatSlider(value=0.0, min=SLIDER_RANGE[0], max=SLIDER_RANGE[1], step=0.1,
                                             description=name, continuous_update=True, readout_format=".1f",
-                                            style={"description_width": "initial"})
+                                            style={"description_width": f"{label_width}px"},
+                                            layout=widgets.Layout(width=f"{label_width + 260}px"))
                         for name in names]
         self.noise_seed = widgets.BoundedIntText(value=0, min=0, max=2**31 - 1, description="noise seed")
         self.mode = widgets.Dropdown(options=[("one digit", -1)] + [(f"sweep {n}", i) for i, n in enumerate(names)],
