@@ -46,6 +46,7 @@ def main():
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     parser.add_argument("--no-train", action="store_true", help="only rewrite the report from finished runs")
     parser.add_argument("--note", default="", help="a remark printed under the table (e.g. how busy the machine was)")
+    parser.add_argument("--fresh-note", default="", help="a remark printed under the fresh seeds' table")
     parser.add_argument("--variant", help="train an ablation variant into RUNS/ablation/VARIANT/seed{N}")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="a setting of the variant that differs from the defaults (repeatable)")
@@ -76,7 +77,7 @@ def main():
                 for folder in sorted((runs / "ablation").glob("*")) if folder.is_dir()}
     if not default_rows and not any(variants.values()):
         parser.exit(1, f"no runs of {arguments.steps} steps to report in {runs}\n")
-    lines = default_section(default_rows, arguments) + fresh_section(fresh_rows, runs)
+    lines = default_section(default_rows, arguments) + fresh_section(fresh_rows, runs, arguments.fresh_note)
     lines += ablation_section(default_rows, {name: rows for name, rows in variants.items()
                                              if name not in VALIDATION_VARIANTS}, arguments.steps)
     lines += codes_section(runs, fresh_rows)
@@ -159,7 +160,7 @@ def default_section(rows, arguments):
     return lines
 
 
-def fresh_section(rows, runs):
+def fresh_section(rows, runs, note=""):
     """The confirmation on fresh seeds: the validation figure (``validation.json``) beside the test figure."""
     if not rows:
         return []
@@ -180,6 +181,8 @@ def fresh_section(rows, runs):
     lines += ["", f"Fresh seeds: {len(rows)} of 5; test median **{median:.4f}**, minimum **{minimum:.4f}**. "
               f"Target (median ≥ {ACCURACY_TARGET['median']}, every seed ≥ {ACCURACY_TARGET['minimum']}): "
               f"**{'met' if met else 'not met'}**{'' if len(rows) == 5 else ' so far'}.", ""]
+    if note:
+        lines += [f"Note: {note}", ""]
     return lines
 
 
