@@ -81,7 +81,7 @@ def main():
     lines += ablation_section(default_rows, {name: rows for name, rows in variants.items()
                                              if name not in VALIDATION_VARIANTS}, arguments.steps)
     lines += codes_section(runs, fresh_rows)
-    lines += continuous_section()
+    lines += continuous_section(runs)
     pathlib.Path(arguments.results).write_text("\n".join(lines))
     print("\n".join(lines))
 
@@ -254,22 +254,20 @@ def ablation_section(default_rows, variants, steps):
     return lines + [""]
 
 
-def continuous_section():
-    from infogan_utils import load_pretrained
-    from infogan_utils.metrics import continuous_code_correlations
-    from infogan_utils.pretrained import available_pretrained
-
-    if "mnist" not in available_pretrained():
+def continuous_section(runs):
+    """The shipped model's continuous codes, as its run's ``validation.json`` records them."""
+    validation = read_validation(runs / "mnist-seed0")
+    if not validation or "continuous_codes" not in validation:
         return []
-    correlations = continuous_code_correlations(load_pretrained("mnist"), n=5000, seed=0)
     lines = ["## Continuous codes of the shipped model", "",
              "Spearman correlation between each continuous code and the generated digit's slant (from "
              "second image moments, `metrics.slant`), width (spread of ink across the principal axis, "
              "`metrics.stroke_width`) and stroke thickness (Morpho-MNIST's medial-axis measure, "
-             "`metrics.stroke_thickness`), over 5,000 samples with random category and noise.", "",
+             "`metrics.stroke_thickness`), over 5,000 samples with random category and noise, from "
+             "`runs/mnist-seed0/validation.json` (the shipped float16 weights).", "",
              "| code | slant | width | thickness |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| {code} | {values['slant']:+.3f} | {values['width']:+.3f} | {values['thickness']:+.3f} |"
-              for code, values in correlations.items()]
+              for code, values in validation["continuous_codes"].items()]
     return lines + [""]
 
 
