@@ -112,32 +112,6 @@ def describe(name):
     return DESCRIPTIONS[name]
 
 
-def build_lever_model(config, jit_compile, policy="float32", steps_per_execution=1):
-    """``runs.build_model`` with the levers it does not offer: a bfloat16 policy and ``steps_per_execution``.
-
-    It follows ``build_model`` step by step (``build_model`` knows only float32 and mixed_float16).
-    """
-    import keras
-
-    from infogan_utils.models import build_infogan_models
-    from infogan_utils.training import InfoGAN, make_optimizers
-
-    keras.mixed_precision.set_global_policy(policy)
-    keras.utils.set_random_seed(config.seed)
-    spec = config.latent_spec()
-    generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
-    model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
-                    continuous_weight=config.continuous_weight,
-                    categorical_augmentation=config.categorical_augmentation, seed=config.seed)
-    # bfloat16 has float32's exponent range: no loss scaling, unlike float16.
-    d_optimizer, g_optimizer = make_optimizers(config.d_learning_rate, config.g_learning_rate, config.beta_1,
-                                               mixed_precision=policy == "mixed_float16")
-    model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=jit_compile,
-                  steps_per_execution=steps_per_execution)
-    keras.mixed_precision.set_global_policy("float32")
-    return model
-
-
 def build_variant(name):
     """The compiled model of a Keras variant, and its ``steps_per_execution``."""
     if name == "default":
@@ -147,10 +121,9 @@ def build_variant(name):
     if name == "paper":
         return build_model(TrainConfig(categorical_augmentation=0.0)), 1
     if name in ("bf16", "bf16-no-xla"):
-        return build_lever_model(TrainConfig(), jit_compile=name == "bf16", policy="mixed_bfloat16"), 1
+        return build_model(TrainConfig(), jit_compile=name == "bf16", mixed_precision="bfloat16"), 1
     steps_per_execution = int(name[3:])
-    return build_lever_model(TrainConfig(), jit_compile=True, steps_per_execution=steps_per_execution), \
-        steps_per_execution
+    return build_model(TrainConfig(), steps_per_execution=steps_per_execution), steps_per_execution
 
 
 def batches(images):

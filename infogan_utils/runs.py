@@ -107,8 +107,13 @@ class TrainConfig:
         return [key for key in mine if key != "steps" and mine[key] != theirs[key]]
 
 
-def build_model(config, jit_compile="auto", mixed_precision="auto"):
+def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_execution=1):
     """Build and compile the InfoGAN model for ``config``; seeds Python, NumPy and TensorFlow.
+
+    ``mixed_precision`` is ``"auto"`` (float16 with loss scaling on a GPU, float32 otherwise),
+    ``True``, ``False`` or ``"bfloat16"`` (Keras' ``mixed_bfloat16`` policy, which needs no loss
+    scaling); ``steps_per_execution`` goes to ``compile``. The last two are speed levers that
+    ``benchmarks/train_speed.py`` measures; the defaults are what every run used.
 
     The default compiles the training step with XLA, which is also what makes training exactly
     repeatable: the same configuration and seed give bit-identical weights on the same machine.
@@ -123,20 +128,23 @@ def build_model(config, jit_compile="auto", mixed_precision="auto"):
     from .models import build_infogan_models
     from .training import InfoGAN, gpu_available, make_optimizers
 
-    gpu = gpu_available()
+    if mixed_precision not in ("auto", True, False, "bfloat16"):
+        raise ValueError(f"mixed_precision must be 'auto', True, False or 'bfloat16', got {mixed_precision!r}")
     if mixed_precision == "auto":
-        mixed_precision = gpu
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+        mixed_precision = gpu_available()
+    policy = "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16" if mixed_precision else "float32"
+    keras.mixed_precision.set_global_policy(policy)
     keras.utils.set_random_seed(config.seed)
     spec = config.latent_spec()
     generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
     model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
                     continuous_weight=config.continuous_weight,
                     categorical_augmentation=config.categorical_augmentation, seed=config.seed)
+    # bfloat16 has float32's exponent range, so only float16 needs a loss-scaling optimizer.
     d_optimizer, g_optimizer = make_optimizers(config.d_learning_rate, config.g_learning_rate,
-                                               config.beta_1, mixed_precision=mixed_precision)
+                                               config.beta_1, mixed_precision=policy == "mixed_float16")
     model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer,
-                  jit_compile=True if jit_compile == "auto" else jit_compile)
+                  jit_compile=True if jit_compile == "auto" else jit_compile, steps_per_execution=steps_per_execution)
     return model
 
 

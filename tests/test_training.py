@@ -353,3 +353,19 @@ def test_checkpoints_move_between_mixed_precision_and_float32(tmp_path, written,
         assert reader.steps == 3
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_build_model_offers_bfloat16_without_loss_scaling_and_steps_per_execution():
+    """The speed levers of benchmarks/train_speed.py: a bfloat16 policy (no loss-scaling optimizer, unlike
+    float16) and several steps per call from Python, which still count every step."""
+    images = np.random.default_rng(0).integers(0, 255, (64, 28, 28)).astype(np.uint8)
+    try:
+        model = build_model(TrainConfig(seed=1), jit_compile=False, mixed_precision="bfloat16", steps_per_execution=2)
+        assert model.generator.layers[1].compute_dtype == "bfloat16"
+        assert not hasattr(model.d_optimizer, "inner_optimizer")
+        model.fit(make_dataset(images, 16), epochs=1, steps_per_epoch=4, verbose=0, shuffle=False)
+        assert model.steps == 4
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    with pytest.raises(ValueError, match="mixed_precision must be 'auto', True, False or 'bfloat16'"):
+        build_model(TrainConfig(), mixed_precision="float16")
