@@ -63,3 +63,12 @@ def run_generator(generator, latent, jit_compile=False):
     if latent.ndim != 2 or latent.shape[1] != expected:
         raise ValueError(f"latent must have shape (n, {expected}), got {latent.shape}")
     return np.asarray(inference_function(generator, jit_compile)(latent), dtype="float32")
+
+
+def generate_images(generator, latent, batch_size=500):
+    """Images for a (n, input_dim) latent array as float32 NumPy: one compiled call for up to
+    :data:`SMALL_BATCH` latents (a widget redraw), ``predict`` in batches of ``batch_size`` above."""
+    if len(latent) <= SMALL_BATCH:
+        return run_generator(generator, latent)
+    return np.asarray(generator.predict(np.asarray(latent, dtype="float32"), batch_size=batch_size, verbose=0),
+                      dtype="float32")

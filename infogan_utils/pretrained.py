@@ -109,11 +109,9 @@ class PretrainedInfoGAN:
             raise ValueError(f"noise must have shape ({n}, {spec.noise_dim}), got {noise.shape}")
         categories = self.label_to_category[labels.astype(np.int64)]
         latent = spec.build_input(noise, categories[:, None], continuous)
-        from .inference import SMALL_BATCH, run_generator
+        from .inference import generate_images
 
-        if n <= SMALL_BATCH:  # one compiled call (the explorer's redraws)
-            return run_generator(self.generator, latent)
-        return np.asarray(self.generator(latent, training=False), dtype="float32")
+        return generate_images(self.generator, latent)
 
     def predict_codes(self, images, batch_size=500):
         """The Q head's estimate of the codes of ``images`` (n, 28, 28[, 1]) in [0, 1] (the same call as

@@ -25,7 +25,7 @@ from keras import ops
 from .augment import random_affine
 from .codes import LatentSpec, sample_latent_tensors
 from .data import as_float_images
-from .inference import SMALL_BATCH, inference_function, run_generator
+from .inference import SMALL_BATCH, generate_images, inference_function
 from .losses import discriminator_loss, generator_loss, information_losses, real_data_information
 
 
@@ -151,9 +151,7 @@ class InfoGAN(keras.Model):
             count = len(np.asarray(categorical)) if self.spec.categorical_dims else len(np.asarray(continuous))
             noise = self.spec.sample_noise(count, np.random.default_rng(seed))
         latent = self.spec.build_input(noise, categorical, continuous)
-        if len(latent) <= SMALL_BATCH:  # one compiled call: a widget redraw takes milliseconds, not tens
-            return run_generator(self.generator, latent)
-        return self.generator.predict(latent, batch_size=batch_size, verbose=0)
+        return generate_images(self.generator, latent, batch_size)
 
     def predict_codes(self, images, batch_size=500):
         """The Q head on ``images``: (categorical probabilities, continuous means) as NumPy arrays."""
