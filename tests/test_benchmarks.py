@@ -100,3 +100,23 @@ def test_the_pytorch_reference_is_the_package_architecture():
     assert np.isfinite(d_loss) and np.isfinite(g_loss)
     after = [*reference.generator.parameters(), *reference.discriminator.parameters()]
     assert all(not torch.equal(old, new) for old, new in zip(before, after)), "one step updates every weight"
+
+
+def test_the_profile_counts_multiply_adds_layer_by_layer():
+    import keras
+
+    profile_step = load_benchmark("profile_step")
+    network = keras.Sequential([
+        keras.Input((8, 8, 2)),
+        keras.layers.Conv2D(3, 4, strides=2, padding="same"),  # 4x4 outputs x 16 x 2 channels x 3 filters = 1,536
+        keras.layers.Conv2DTranspose(5, 3, strides=2, padding="same"),  # 4x4 inputs x 9 x 3 x 5 = 2,160
+        keras.layers.BatchNormalization(),  # elementwise: not counted
+        keras.layers.Flatten(),
+        keras.layers.Dense(7),  # 8x8x5 = 320 inputs x 7 = 2,240
+    ])
+    assert profile_step.multiply_adds(network) == 1536 + 2160 + 2240
+
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10)])
+    discriminator = keras.Sequential([keras.Input((10,)), keras.layers.Dense(1)])
+    # one step: batch 128 x 2 flops x 3 (forward and backward) x (G once + D three times)
+    assert profile_step.step_arithmetic(generator, discriminator) == (40, 10, 128 * 2 * 3 * (40 + 3 * 10))
