@@ -35,6 +35,7 @@ FRESH_SEEDS = range(5, 10)  # never used for a development decision: the confirm
 # (train_run writes them for every run) are left out of this report.
 VALIDATION_VARIANTS = ("continuous-weight-1", "learned-std")
 ACCURACY_TARGET = {"median": 0.97, "minimum": 0.96}  # issue 12, item 2, on the fresh seeds
+ACCURACY_AIM = 0.98  # issue 12, item 2: the median the project aims for beyond the target
 CODE_TARGET = {"slant_rho": 0.8, "other_rho": 0.7, "cross_rho": 0.3}  # issue 12, item 5, medians over fresh seeds
 
 
@@ -180,7 +181,9 @@ def fresh_section(rows, runs, note=""):
     met = median >= ACCURACY_TARGET["median"] and minimum >= ACCURACY_TARGET["minimum"]
     lines += ["", f"Fresh seeds: {len(rows)} of 5; test median **{median:.4f}**, minimum **{minimum:.4f}**. "
               f"Target (median ≥ {ACCURACY_TARGET['median']}, every seed ≥ {ACCURACY_TARGET['minimum']}): "
-              f"**{'met' if met else 'not met'}**{'' if len(rows) == 5 else ' so far'}.", ""]
+              f"**{'met' if met else 'not met'}**{'' if len(rows) == 5 else ' so far'}. The project's aim beyond "
+              f"the target, a median of at least {ACCURACY_AIM}: **{'reached' if median >= ACCURACY_AIM else 'not reached'}**.",
+              ""]
     if note:
         lines += [f"Note: {note}", ""]
     return lines
