@@ -44,16 +44,16 @@ LAUNCH_URL = re.compile(r"(?:mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/([\w.-]+)\?urlp
 VOILA_APP = "explorer_app.ipynb"  # listed in the table with a Voila badge when it exists
 CHAPTER_NAME = re.compile(r"^\d\d_[\w-]+\.ipynb$")
 
-# The series, in order; a notebook's own "# Chapter N: title" heading wins over these titles.
+# The series, in order, with each notebook's own "# Chapter N: title" heading (a hygiene test checks they agree).
 CHAPTERS = [
     ("00_index.ipynb", "The map of the series"),
     ("01_gan_basics.ipynb", "GAN basics: a generator, a discriminator and a game"),
     ("02_latent_codes.ipynb", "Latent codes: splitting the input into z and c"),
     ("03_q_network.ipynb", "The Q network and the mutual-information bound"),
     ("04_train_infogan.ipynb", "Training InfoGAN on MNIST"),
-    ("05_latent_explorer.ipynb", "Exploring the latent codes"),
-    ("06_q_as_classifier.ipynb", "Q as an unsupervised classifier"),
-    ("07_beyond_mnist.ipynb", "Beyond MNIST"),
+    ("05_latent_explorer.ipynb", "Exploring the latent codes with widgets"),
+    ("06_q_as_classifier.ipynb", "The Q head as an unsupervised classifier"),
+    ("07_beyond_mnist.ipynb", "Beyond MNIST: InfoGAN on Fashion-MNIST"),
 ]
 
 GIT_URL = re.compile(r"git\+https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?(?=[\s\"'@#]|$)")
