@@ -12,7 +12,9 @@ Usage::
     python benchmarks/unsupervised_accuracy.py --seeds 0 1 2 3 4 --steps 5000
     python benchmarks/unsupervised_accuracy.py --variant paper --set noise_scale=1 --seeds 0 1 2
 
-The defaults go to ``runs/mnist-seed{N}``; a variant to ``runs/ablation/VARIANT/seed{N}``.
+The defaults go to ``runs/mnist-seed{N}``; a variant to ``runs/ablation/VARIANT/seed{N}``. A variant is a
+development run: it is evaluated on the validation slice only (``validation.json``), and its test figures are
+neither computed nor printed (``infogan evaluate RUN_DIR`` computes them once a configuration is final).
 """
 
 import argparse
@@ -27,7 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from infogan_utils.metrics import code_roles  # noqa: E402
-from infogan_utils.runs import RUN_FILES, TrainConfig, train_run  # noqa: E402
+from infogan_utils.runs import RUN_FILES, TrainConfig, evaluate_validation, train_run  # noqa: E402
 
 COMMAND = "python benchmarks/unsupervised_accuracy.py"
 FRESH_SEEDS = range(5, 10)  # never used for a development decision: the confirmation seeds (benchmarks/README.md)
@@ -69,7 +71,14 @@ def main():
         for seed in arguments.seeds:
             run_dir = runs / "ablation" / arguments.variant / f"seed{seed}" if arguments.variant \
                 else runs / f"mnist-seed{seed}"
-            train_run(run_dir, TrainConfig(steps=arguments.steps, seed=seed, **overrides), verbose=2)
+            config = TrainConfig(steps=arguments.steps, seed=seed, **overrides)
+            if arguments.variant:
+                # A variant is a development run: judged on the validation slice, its test labels never read.
+                train_run(run_dir, config, verbose=2, evaluate=False)
+                report = evaluate_validation(run_dir)
+                print(f"{run_dir}: validation Hungarian accuracy {report['hungarian_accuracy']:.4f}")
+            else:
+                train_run(run_dir, config, verbose=2)
 
     all_default_rows = finished_runs(sorted(runs.glob("mnist-seed*")), arguments.steps)
     default_rows = [row for row in all_default_rows if row[0] not in FRESH_SEEDS]
