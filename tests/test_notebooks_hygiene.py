@@ -186,6 +186,30 @@ def test_the_first_cell_says_where_to_run_the_chapter_and_how_long_it_takes(path
     assert re.search(r"runs top to bottom in about [\d.]+ (seconds|minutes)", first), path.name
 
 
+def readme_default_mode_seconds():
+    """``{"04": 24, ...}``: each chapter's measured default-mode time in notebooks/README.md's table."""
+    table = (ROOT / "notebooks" / "README.md").read_text()
+    return {match.group(1): int(match.group(2)) for match in re.finditer(r"^\| (\d\d) [^|]+\| (\d+) s \|", table, re.M)}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_the_time_a_chapter_quotes_is_the_time_the_readme_measured(path):
+    first = source(json.loads(path.read_text())["cells"][0])
+    match = re.search(r"runs top to bottom in about ([\d.]+) (seconds|minutes)", first)
+    quoted = float(match.group(1)) * (60 if match.group(2) == "minutes" else 1)
+    measured = readme_default_mode_seconds()[path.name[:2]]
+    assert abs(quoted - measured) <= max(3, 0.25 * measured), (
+        f"{path.name} says about {match.group(1)} {match.group(2)}; notebooks/README.md measured {measured} s")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_the_links_name_each_chapter_by_its_own_title(path):
+    first_line = source(json.loads(path.read_text())["cells"][0]).lstrip().split("\n", 1)[0]
+    title = dict(badges.CHAPTERS)[path.name]
+    assert first_line == f"# Chapter {int(path.name[:2])}: {title}", (
+        f"{path.name}: its heading {first_line!r} and tools/badges.py's title {title!r} differ")
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_previous_and_next_chapter_links_at_the_top_and_the_bottom(path):
     cells = json.loads(path.read_text())["cells"]
