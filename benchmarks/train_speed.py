@@ -3,7 +3,8 @@
 Every variant trains on the same in-memory batches of 128 images for the same number of steps, after
 untimed warm-up steps (which include compilation); the variants are measured in interleaved rounds,
 so that a busy moment of the machine does not hit one of them only, and each round builds fresh
-models. The headline is the ratio "package default / PyTorch reference", the median of the rounds'
+models. A round's figure is the batch size over the median time of one step (time stamps after every
+step), so that a stall of the machine does not decide a round. The headline is the ratio "package default / PyTorch reference", the median of the rounds'
 ratios.
 
 Variants (``--variants``, comma-separated; the first four are the default set):
@@ -135,22 +136,43 @@ def whole_executions(steps, steps_per_execution):
     return -(-steps // steps_per_execution) * steps_per_execution
 
 
+def images_per_second(stamps, images_per_interval):
+    """Images per second from the ``time.perf_counter()`` stamps taken after each step (or execution).
+
+    The median interval, not the total time: on this virtual machine a timed loop now and then stalls until
+    exactly 20.48 s have passed, whatever its length, which would otherwise decide a whole round.
+    """
+    intervals = np.diff(np.asarray(stamps))
+    if len(intervals) == 0 or np.median(intervals) <= 0:
+        raise ValueError("need at least two increasing time stamps")
+    return images_per_interval / float(np.median(intervals))
+
+
 def time_fit(name, steps, images):
     """Images per second of ``model.fit`` for a Keras variant, warm-up (and compilation) excluded."""
     import keras
+
+    class Stamps(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.stamps = []
+
+        def on_train_batch_end(self, batch, logs=None):  # once per execution of steps_per_execution steps
+            self.stamps.append(time.perf_counter())
 
     model, steps_per_execution = build_variant(name)
     warmup, steps = whole_executions(WARMUP_STEPS, steps_per_execution), whole_executions(steps, steps_per_execution)
     dataset = batches(images)
     model.fit(dataset, epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
+    stamps = Stamps()
     started = time.perf_counter()
-    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
-    seconds = time.perf_counter() - started
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False, callbacks=[stamps])
+    stamps.stamps.insert(0, started)
     if model.steps != warmup + steps:
         raise RuntimeError(f"variant {name} took {model.steps} training steps, expected {warmup + steps}")
     del model
     keras.backend.clear_session()
-    return steps * BATCH / seconds
+    return images_per_second(stamps.stamps, BATCH * steps_per_execution)
 
 
 def time_plain(steps, images):
@@ -179,10 +201,11 @@ def time_plain(steps, images):
     iterator = iter(batches(images))
     for _ in range(WARMUP_STEPS):
         step(next(iterator))
-    started = time.perf_counter()
+    stamps = [time.perf_counter()]
     for _ in range(steps):
         step(next(iterator))
-    return steps * BATCH / (time.perf_counter() - started)
+        stamps.append(time.perf_counter())
+    return images_per_second(stamps, BATCH)
 
 
 def load_torch():
@@ -216,10 +239,11 @@ def time_torch(steps, images):
 
     for index in range(WARMUP_STEPS):
         model.step(batch(index))
-    started = time.perf_counter()
+    stamps = [time.perf_counter()]
     for index in range(steps):
         model.step(batch(WARMUP_STEPS + index))
-    return steps * BATCH / (time.perf_counter() - started)
+        stamps.append(time.perf_counter())
+    return images_per_second(stamps, BATCH)
 
 
 def parameter_counts(torch_reference):

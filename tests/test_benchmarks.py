@@ -120,3 +120,12 @@ def test_the_profile_counts_multiply_adds_layer_by_layer():
     discriminator = keras.Sequential([keras.Input((10,)), keras.layers.Dense(1)])
     # one step: batch 128 x 2 flops x 3 (forward and backward) x (G once + D three times)
     assert profile_step.step_arithmetic(generator, discriminator) == (40, 10, 128 * 2 * 3 * (40 + 3 * 10))
+
+
+def test_a_rounds_speed_is_the_median_step_so_a_stall_does_not_decide_it():
+    # ten steps of 0.1 s and one stall of 8 s: the total would say 128 * 11 / 9 = 156 images/s
+    stamps = np.cumsum([0.0] + [0.1] * 10 + [8.0])
+    assert train_speed.images_per_second(stamps, 128) == pytest.approx(1280.0)
+    assert train_speed.images_per_second([0.0, 0.5, 1.0], 4 * 128) == pytest.approx(1024.0)  # steps_per_execution=4
+    with pytest.raises(ValueError, match="two increasing"):
+        train_speed.images_per_second([1.0], 128)
