@@ -266,7 +266,7 @@ def report(rows, arithmetic, steps, jit_compile):
         f"**{arithmetic['ceiling_gflops']:.0f} GFLOP/s** on this machine: the step runs at "
         f"{arithmetic['step_gflops'] / arithmetic['ceiling_gflops']:.0%} of that practical ceiling. Its layers "
         "are small (28 × 28 images, 64 and 128 channels), which keeps them below a large product's efficiency; "
-        "going much faster means doing less arithmetic, not doing it faster.",
+        "a large gain needs less arithmetic per step, or kernels better suited to small layers than the ones XLA picks.",
     ]
     command = "python benchmarks/profile_step.py" + (f" --steps {steps}" if steps != 50 else "") + \
         ("" if jit_compile else " --no-xla")

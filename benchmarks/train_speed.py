@@ -4,8 +4,8 @@ Every variant trains on the same in-memory batches of 128 images for the same nu
 untimed warm-up steps (which include compilation); the variants are measured in interleaved rounds,
 so that a busy moment of the machine does not hit one of them only, and each round builds fresh
 models. A round's figure is the batch size over the median time of one step (time stamps after every
-step), so that a stall of the machine does not decide a round. The headline is the ratio "package default / PyTorch reference", the median of the rounds'
-ratios.
+step), so that a stall of the machine does not decide a round. The headline is the ratio "package
+default / PyTorch reference", the median of the rounds' ratios.
 
 Variants (``--variants``, comma-separated; the first four are the default set):
 
