@@ -129,3 +129,33 @@ def test_a_rounds_speed_is_the_median_step_so_a_stall_does_not_decide_it():
     assert train_speed.images_per_second([0.0, 0.5, 1.0], 4 * 128) == pytest.approx(1024.0)  # steps_per_execution=4
     with pytest.raises(ValueError, match="two increasing"):
         train_speed.images_per_second([1.0], 128)
+
+
+def write_validation(folder, accuracy, slant, thickness, cross=0.1):
+    """A run folder whose validation.json says: accuracy, c3 with slant, c2 with thickness, ``cross`` elsewhere."""
+    import json
+
+    folder.mkdir(parents=True)
+    codes = {"c2": {"slant": cross, "width": 0.0, "thickness": thickness},
+             "c3": {"slant": slant, "width": 0.0, "thickness": cross}}
+    (folder / "validation.json").write_text(json.dumps({"hungarian_accuracy": accuracy, "continuous_codes": codes}))
+    return folder
+
+
+def test_the_adoption_rule_reads_validation_only_and_decides_as_written(tmp_path, capsys):
+    rule = load_benchmark("adoption_rule")
+    defaults = [str(write_validation(tmp_path / "defaults" / f"seed{n}", 0.97, 0.5, 0.4)) for n in range(3)]
+    for n, accuracy in enumerate((0.975, 0.98, 0.965)):
+        write_validation(tmp_path / "good" / f"seed{n}", accuracy, 0.8, 0.6)
+    assert rule.main([str(tmp_path / "good"), "--defaults", *defaults]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "adopt"
+
+    for n, accuracy in enumerate((0.975, 0.98, 0.955)):  # better codes, but one seed below 0.96
+        write_validation(tmp_path / "one-bad-seed" / f"seed{n}", accuracy, 0.8, 0.6)
+    assert rule.main([str(tmp_path / "one-bad-seed"), "--defaults", *defaults]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "keep defaults"
+
+    (tmp_path / "unevaluated" / "seed0").mkdir(parents=True)
+    with pytest.raises(SystemExit) as stop:
+        rule.main([str(tmp_path / "unevaluated"), "--defaults", *defaults])
+    assert stop.value.code == 2 and "infogan evaluate --validation" in capsys.readouterr().err
