@@ -5,6 +5,11 @@ codes); no test label is read. Prints the figures and ``adopt`` or ``keep defaul
 
     python benchmarks/adoption_rule.py runs/ablation/continuous-weight-1 --defaults runs/mnist-seed{5..9}
 
+That was the command of its one decision (``benchmarks/README.md``). The variant won, became the default,
+and its runs moved, so today the same comparison reads
+
+    python benchmarks/adoption_rule.py runs/mnist-seed{0..4} --defaults runs/ablation/continuous-weight-0.1/seed{5..9}
+
 The variant is adopted when, over its seeds, its median validation accuracy is at least the defaults'
 median, no seed is below 0.96, its median slant-code and other-code correlations are both higher than
 the defaults', and its median largest cross-correlation is at most 0.3.
@@ -37,14 +42,22 @@ def medians(run_dirs):
             **{key: statistics.median(role[key] for role in roles) for key in ("slant_rho", "other_rho", "cross_rho")}}
 
 
+def run_folders(paths):
+    """Each path as a run folder, or, for a folder that holds ``seed*`` run folders, those."""
+    folders = []
+    for path in map(pathlib.Path, paths):
+        folders += sorted(path.glob("seed*")) or [path]
+    return folders
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("variant", help="folder holding the variant's seed* run folders")
+    parser.add_argument("variant", nargs="+", help="the variant's run folders, or a folder holding them as seed*")
     parser.add_argument("--defaults", nargs="+", required=True, help="run folders of the defaults")
     arguments = parser.parse_args(argv)
     try:
-        variant = medians(sorted(pathlib.Path(arguments.variant).glob("seed*")))
-        defaults = medians(arguments.defaults)
+        variant = medians(run_folders(arguments.variant))
+        defaults = medians(run_folders(arguments.defaults))
     except ValueError as error:
         parser.exit(2, f"error: {error}\n")
     for name, figures in (("defaults", defaults), ("variant", variant)):

@@ -5,7 +5,7 @@ folder. So the package carries what the chapters show of the project's own train
 seed-0 MNIST run, the Fashion-MNIST run and one failed run of the official settings
 (``paper-seed2``, chapter 4's example of a run gone wrong): configuration, metrics, timing, the
 step log and a few image grids; and ``summary.json``, one row per run of ``benchmarks/RESULTS.md``
-(development seeds, fresh seeds, ablations). The
+(development seeds, fresh seeds, the previous defaults, ablations). The
 MNIST run's weights are the shipped model (``pretrained/mnist.npz``), so :meth:`TrainedRun.model`
 rebuilds it as an :class:`~infogan_utils.training.InfoGAN`, the same kind of object a reader's own
 training returns. The Fashion-MNIST weights are not shipped (they would double the package's size).
@@ -21,8 +21,10 @@ WEIGHTS = {"mnist-seed0": "mnist"}  # trained run -> shipped model of the same r
 # Shipped run -> its folder under the repository's runs/, where the two names differ.
 RUN_SOURCES = {"paper-seed2": "ablation/paper/seed2"}
 # The rows of summary.json: variant -> the run folders under runs/ that hold its seeds.
-SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds; 5-9 confirm (benchmarks/README.md)
-                    "fresh-seeds": "mnist-seed[5-9]",
+SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds; 10-14 confirm (benchmarks/README.md)
+                    "fresh-seeds": "mnist-seed1[0-4]",
+                    "continuous-weight-0.1": "ablation/continuous-weight-0.1/seed[0-4]",  # the previous defaults
+                    "continuous-weight-0.1-fresh-seeds": "ablation/continuous-weight-0.1/seed[5-9]",
                     "no-augmentation": "ablation/no-augmentation/seed*",
                     "paper": "ablation/paper/seed*"}
 

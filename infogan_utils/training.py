@@ -40,7 +40,8 @@ class InfoGAN(keras.Model):
             this is a plain GAN.
         categorical_weight: lambda for the categorical codes' cross-entropy.
         continuous_weight: lambda for the continuous codes' Gaussian negative log-likelihood
-            (0.1: the official code's 1 lets the continuous codes take over digit identity).
+            (1, as in the official code; without the distortion below, 0.1 keeps the continuous
+            codes from taking over digit identity, chapter 4).
         categorical_augmentation: strength of the random rotation, shear, scale and shift
             (:func:`augment.random_affine`) applied to the generated images from which Q reads the
             categorical codes (1: up to 20 degrees, 0.3 shear, 15% scale, 2 pixels); 0 turns it off
@@ -49,7 +50,7 @@ class InfoGAN(keras.Model):
     """
 
     def __init__(self, generator, discriminator, spec=None, categorical_weight=1.0,
-                 continuous_weight=0.1, categorical_augmentation=1.0, seed=0, **kwargs):
+                 continuous_weight=1.0, categorical_augmentation=1.0, seed=0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
                             ("categorical_augmentation", categorical_augmentation)):

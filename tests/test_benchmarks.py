@@ -149,6 +149,9 @@ def test_the_adoption_rule_reads_validation_only_and_decides_as_written(tmp_path
         write_validation(tmp_path / "good" / f"seed{n}", accuracy, 0.8, 0.6)
     assert rule.main([str(tmp_path / "good"), "--defaults", *defaults]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "adopt"
+    good_runs = [str(tmp_path / "good" / f"seed{n}") for n in range(3)]  # the run folders named one by one
+    assert rule.main([*good_runs, "--defaults", str(tmp_path / "defaults")]) == 0
+    assert capsys.readouterr().out.splitlines()[-2].startswith("variant: 3 seeds, validation accuracy median 0.9750")
 
     for n, accuracy in enumerate((0.975, 0.98, 0.955)):  # better codes, but one seed below 0.96
         write_validation(tmp_path / "one-bad-seed" / f"seed{n}", accuracy, 0.8, 0.6)
