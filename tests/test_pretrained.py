@@ -98,7 +98,7 @@ def test_the_shipped_mnist_model(mnist_path):
     assert "mnist" in infogan_utils.available_pretrained()
     model = infogan_utils.load_pretrained("mnist")
     assert model.latent_spec == infogan_utils.LatentSpec()
-    assert model.metrics["steps"] == 5000 and model.metrics["hungarian_accuracy"] > 0.965  # measured 0.9713
+    assert model.metrics["steps"] == 5000 and model.metrics["hungarian_accuracy"] > 0.975  # measured 0.9801
     images = model.generate(None, [3, 3], [[0.0, -1.5], [0.0, 1.5]], seed=0)
     assert images.shape == (2, 28, 28, 1) and 0.0 <= images.min() and images.max() <= 1.0
     labels = np.repeat(np.arange(10), 20)
@@ -107,7 +107,7 @@ def test_the_shipped_mnist_model(mnist_path):
     assert np.mean(probabilities.argmax(axis=1) == labels) > 0.9
     (_, _), (x_test, y_test) = infogan_utils.load_mnist(mnist_path)
     probabilities, _ = model.predict_codes(x_test[:1000] / 255.0)
-    assert np.mean(probabilities.argmax(axis=1) == y_test[:1000]) > 0.94  # measured 0.950
+    assert np.mean(probabilities.argmax(axis=1) == y_test[:1000]) > 0.96  # measured 0.973
     size = sum(p.stat().st_size for p in (infogan_utils.pretrained.PRETRAINED_DIR).glob("*.npz"))
     assert size < 30 * 2**20
     json.dumps(model.metrics)

@@ -30,7 +30,7 @@ def test_the_summary_matches_the_run_folders():
                 for folder in sorted((ROOT / "runs").glob(pattern)) if (folder / "metrics.json").is_file()]
     assert [(row["variant"], row["seed"]) for row in rows] == [
         (variant, json.loads((folder / "config.json").read_text())["seed"]) for variant, folder in expected]
-    assert {row["variant"] for row in rows} >= {"defaults", "fresh-seeds", "no-augmentation", "paper"}
+    assert {row["variant"] for row in rows} >= {"defaults", "fresh-seeds", "continuous-weight-0.1", "no-augmentation", "paper"}
     for row, (_, folder) in zip(rows, expected):
         metrics = json.loads((folder / "metrics.json").read_text())
         assert row["metrics"]["hungarian_accuracy"] == metrics["hungarian_accuracy"]
@@ -64,7 +64,7 @@ def test_the_shipped_mnist_run_rebuilds_its_model_in_its_own_category_order(mnis
     probabilities, _ = model.predict_codes(x_test[:1000])
     categories = probabilities.argmax(axis=1)
     mapped = np.array(run.metrics["cluster_to_label"])[categories]
-    assert np.mean(mapped == y_test[:1000]) > 0.94  # measured 0.950 on these 1,000 (float16 weights)
+    assert np.mean(mapped == y_test[:1000]) > 0.96  # measured 0.973 on these 1,000 (float16 weights)
 
 
 def test_the_shipped_model_names_its_codes_by_what_they_measurably_control():
