@@ -36,7 +36,7 @@ FRESH_SEEDS = range(10, 15)  # never used for a development decision: the confir
 # The defaults before continuous_weight became 1; seeds 5 to 9 were their confirmation seeds.
 PREVIOUS_DEFAULTS = "continuous-weight-0.1"
 # Variants in development: judged on validation.json only, so their test figures are left out of this report.
-VALIDATION_VARIANTS = ("learned-std",)
+VALIDATION_VARIANTS = ("learned-std", "longer-training")
 ACCURACY_TARGET = {"median": 0.97, "minimum": 0.96}  # issue 12, item 2, on the fresh seeds
 ACCURACY_AIM = 0.98  # issue 12, item 2: the median the project aims for beyond the target
 CODE_TARGET = {"slant_rho": 0.8, "other_rho": 0.7, "cross_rho": 0.3}  # issue 12, item 5, medians over fresh seeds
@@ -91,7 +91,7 @@ def main():
     lines = default_section(default_rows, arguments) + fresh_section(fresh_rows, runs, arguments.fresh_note)
     lines += ablation_section(default_rows, {name: rows for name, rows in variants.items()
                                              if name not in VALIDATION_VARIANTS}, arguments.steps)
-    lines += codes_section(runs, default_rows, fresh_rows)
+    lines += codes_section(runs, default_rows, fresh_rows, arguments.steps)
     lines += continuous_section(runs)
     pathlib.Path(arguments.results).write_text("\n".join(lines))
     print("\n".join(lines))
@@ -211,7 +211,7 @@ def read_validation(run_dir):
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def codes_section(runs, default_rows, fresh_rows):
+def codes_section(runs, default_rows, fresh_rows, steps):
     """What the two continuous codes control, per run, from ``validation.json`` (generated digits only):
     the defaults' development and fresh seeds, the previous defaults and the variants judged on validation."""
     groups = [("defaults (development seeds)", [runs / f"mnist-seed{seed}" for seed, _ in default_rows]),
@@ -228,7 +228,10 @@ def codes_section(runs, default_rows, fresh_rows):
             roles = code_roles(validation["continuous_codes"])
             if name == "defaults (fresh seeds)":
                 fresh_roles.append(roles)
-            table.append(f"| {name} | {changed_settings(config.to_dict())} | {config.seed} | "
+            settings = changed_settings(config.to_dict())
+            if validation.get("steps", steps) != steps:  # e.g. a run resumed for longer training
+                settings += f", {validation['steps']:,} steps"
+            table.append(f"| {name} | {settings} | {config.seed} | "
                          f"{validation['hungarian_accuracy']:.4f} | {roles['slant_code']} {roles['slant_rho']:.2f} | "
                          f"{roles['other_code']} {roles['other_attribute']} {roles['other_rho']:.2f} | "
                          f"{roles['cross_rho']:.2f} |")

@@ -162,3 +162,29 @@ def test_the_adoption_rule_reads_validation_only_and_decides_as_written(tmp_path
     with pytest.raises(SystemExit) as stop:
         rule.main([str(tmp_path / "unevaluated"), "--defaults", *defaults])
     assert stop.value.code == 2 and "infogan evaluate --validation" in capsys.readouterr().err
+
+
+def test_the_codes_table_groups_the_runs_and_marks_a_longer_run(tmp_path):
+    """RESULTS.md's continuous-codes table: one row per run with a validation.json, named by its group; a run
+    trained for more steps than the report's says so, since its settings are otherwise the defaults."""
+    import json
+
+    from infogan_utils.runs import TrainConfig
+
+    report = load_benchmark("unsupervised_accuracy")
+
+    def run(folder, seed, steps, slant):
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(json.dumps(TrainConfig(seed=seed).to_dict()))
+        codes = {"c2": {"slant": 0.1, "width": 0.0, "thickness": 0.5},
+                 "c3": {"slant": slant, "width": 0.2, "thickness": 0.0}}
+        (folder / "validation.json").write_text(json.dumps({"hungarian_accuracy": 0.97, "steps": steps,
+                                                            "continuous_codes": codes}))
+
+    run(tmp_path / "mnist-seed10", 10, 5000, 0.9)
+    run(tmp_path / "ablation" / "longer-training" / "seed0", 0, 10000, 0.7)
+    lines = report.codes_section(tmp_path, [], [(10, {})], 5000)
+    assert [line for line in lines if line.startswith(("| defaults", "| longer"))] == [
+        "| defaults (fresh seeds) | (defaults) | 10 | 0.9700 | c3 0.90 | c2 thickness 0.50 | 0.10 |",
+        "| longer-training | (defaults), 10,000 steps | 0 | 0.9700 | c3 0.70 | c2 thickness 0.50 | 0.10 |"]
+    assert lines[-2].startswith("Medians over the 1 fresh seeds of the defaults: slant code 0.90")
