@@ -81,10 +81,10 @@ def main():
             else:
                 train_run(run_dir, config, verbose=2)
 
-    all_default_rows = finished_runs(sorted(runs.glob("mnist-seed*"), key=seed_of), arguments.steps)
+    all_default_rows = finished_runs(runs.glob("mnist-seed*"), arguments.steps)
     default_rows = [row for row in all_default_rows if row[0] not in FRESH_SEEDS]
     fresh_rows = [row for row in all_default_rows if row[0] in FRESH_SEEDS]
-    variants = {folder.name: finished_runs(sorted(folder.glob("seed*"), key=seed_of), arguments.steps)
+    variants = {folder.name: finished_runs(folder.glob("seed*"), arguments.steps)
                 for folder in sorted((runs / "ablation").glob("*")) if folder.is_dir()}
     if not default_rows and not any(variants.values()):
         parser.exit(1, f"no runs of {arguments.steps} steps to report in {runs}\n")
@@ -117,7 +117,8 @@ def parse_overrides(pairs):
 
 
 def finished_runs(run_dirs, steps):
-    """``(seed, metrics)`` of the run folders that finished ``steps`` updates, in seed order."""
+    """``(seed, metrics)`` of the run folders that finished ``steps`` updates, in seed order (whatever the
+    order of ``run_dirs``)."""
     rows = []
     for run_dir in run_dirs:
         path = run_dir / RUN_FILES["metrics"]

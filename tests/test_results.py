@@ -30,7 +30,8 @@ def test_the_summary_matches_the_run_folders():
                 for folder in sorted((ROOT / "runs").glob(pattern)) if (folder / "metrics.json").is_file()]
     assert [(row["variant"], row["seed"]) for row in rows] == [
         (variant, json.loads((folder / "config.json").read_text())["seed"]) for variant, folder in expected]
-    assert {row["variant"] for row in rows} >= {"defaults", "fresh-seeds", "continuous-weight-0.1", "no-augmentation", "paper"}
+    assert {row["variant"] for row in rows} >= {"defaults", "fresh-seeds", "continuous-weight-0.1", "no-augmentation",
+                                                "paper"}
     for row, (_, folder) in zip(rows, expected):
         metrics = json.loads((folder / "metrics.json").read_text())
         assert row["metrics"]["hungarian_accuracy"] == metrics["hungarian_accuracy"]
