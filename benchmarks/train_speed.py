@@ -17,6 +17,8 @@ Variants (``--variants``, comma-separated; the first four are the default set):
                 usual two-update step; skipped, with a message, when torch is not installed
   paper         ``InfoGAN.fit`` with the paper's objective (``categorical_augmentation=0``): what the
                 third D pass, on the distorted images, costs
+  half          the default with ``augmentation_fraction=0.5``: Q reads only half of the generated
+                images distorted, so the third pass of D runs on 64 images
   bf16          the default with Keras' ``mixed_bfloat16`` policy (no loss scaling needed)
   bf16-no-xla   the same without XLA (oneDNN's bfloat16 kernels instead of XLA's)
   speN          the default with ``steps_per_execution=N`` (e.g. ``spe4``): N steps per call from Python
@@ -59,6 +61,7 @@ DESCRIPTIONS = {
     "plain": "plain tf.function step (D then G, paper's objective)",
     "torch": "PyTorch reference (D then G, paper's objective, learned variance)",
     "paper": "infogan_utils InfoGAN.fit, paper's objective (no distorted pass), XLA",
+    "half": "infogan_utils InfoGAN.fit, distorted pass on half the batch (augmentation_fraction=0.5), XLA",
     "bf16": "infogan_utils InfoGAN.fit, mixed_bfloat16, XLA",
     "bf16-no-xla": "infogan_utils InfoGAN.fit, mixed_bfloat16, no XLA",
 }
@@ -121,6 +124,8 @@ def build_variant(name):
         return build_model(TrainConfig(), jit_compile=False), 1
     if name == "paper":
         return build_model(TrainConfig(categorical_augmentation=0.0)), 1
+    if name == "half":
+        return build_model(TrainConfig(augmentation_fraction=0.5)), 1
     if name in ("bf16", "bf16-no-xla"):
         return build_model(TrainConfig(), jit_compile=name == "bf16", mixed_precision="bfloat16"), 1
     steps_per_execution = int(name[3:])

@@ -128,16 +128,18 @@ class TrainedRun:
         the one ``metrics["cluster_to_label"]`` refers to."""
         from .pretrained import load_pretrained
         from .training import InfoGAN
+        from .runs import TrainConfig
 
         if not self.has_model:
             raise ValueError(f"the weights of {self.name} are not shipped with the package; train the run "
                              "yourself to get a model")
         shipped = load_pretrained(WEIGHTS[self.name])
-        if shipped.config != self.config.to_dict():
+        if TrainConfig.from_dict(shipped.config) != self.config:
             raise ValueError(f"the shipped model {WEIGHTS[self.name]!r} was not trained with {self.name}'s settings")
         model = InfoGAN(shipped.generator, shipped.discriminator, shipped.spec,
                         categorical_weight=self.config.categorical_weight,
                         continuous_weight=self.config.continuous_weight,
-                        categorical_augmentation=self.config.categorical_augmentation, seed=self.config.seed)
+                        categorical_augmentation=self.config.categorical_augmentation,
+                        augmentation_fraction=self.config.augmentation_fraction, seed=self.config.seed)
         model.step_counter.assign(self.metrics["steps"])
         return model

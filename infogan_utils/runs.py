@@ -48,6 +48,7 @@ class TrainConfig:
     categorical_weight: float = 1.0
     continuous_weight: float = 1.0
     categorical_augmentation: float = 1.0
+    augmentation_fraction: float = 1.0
     d_learning_rate: float = 2e-4
     g_learning_rate: float = 1e-3
     beta_1: float = 0.5
@@ -81,6 +82,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
+        if not (math.isfinite(self.augmentation_fraction) and 0 < self.augmentation_fraction <= 1):
+            raise ValueError(f"augmentation_fraction must be in (0, 1], got {self.augmentation_fraction}")
         if 0 < self.train_subset < self.batch_size:
             raise ValueError(f"train_subset ({self.train_subset}) is smaller than a batch ({self.batch_size})")
         self.latent_spec()  # validates the code layout
@@ -138,7 +141,8 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
     model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
                     continuous_weight=config.continuous_weight,
-                    categorical_augmentation=config.categorical_augmentation, seed=config.seed)
+                    categorical_augmentation=config.categorical_augmentation,
+                    augmentation_fraction=config.augmentation_fraction, seed=config.seed)
     # bfloat16 has float32's exponent range, so only float16 needs a loss-scaling optimizer.
     d_optimizer, g_optimizer = make_optimizers(config.d_learning_rate, config.g_learning_rate,
                                                config.beta_1, mixed_precision=policy == "mixed_float16")
@@ -220,7 +224,7 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     started = time.perf_counter()
     fit_steps(model, dataset_from, config.steps, config.steps_per_epoch, initial_step, all_callbacks, verbose)
     seconds = time.perf_counter() - started
-    timing = _update_timing(run_dir, config.steps - initial_step, config.batch_size, seconds)
+    timing = _update_timing(run_dir, config.steps - initial_step, config.batch_size, seconds, describe_compute(model))
     save_traversals(model, run_dir)
     metrics = evaluate_run(run_dir, model=model, test_data=(x_test, y_test)) if evaluate else {}
     if verbose and metrics:
@@ -320,7 +324,12 @@ def evaluate_validation(run_dir, model=None):
     return report
 
 
-def _update_timing(run_dir, steps, batch_size, seconds):
+def describe_compute(model):
+    """How a compiled model computes: its dtype policy and whether its train step uses XLA."""
+    return f"{model.dtype_policy.name}, {'XLA' if model.jit_compile else 'no XLA'}"
+
+
+def _update_timing(run_dir, steps, batch_size, seconds, compute):
     from .training import describe_device
 
     path = pathlib.Path(run_dir) / RUN_FILES["timing"]
@@ -329,5 +338,6 @@ def _update_timing(run_dir, steps, batch_size, seconds):
     timing["wall_time_seconds"] = round(timing["wall_time_seconds"] + seconds, 1)
     timing["images_per_second"] = round(timing["steps"] * batch_size / max(timing["wall_time_seconds"], 1e-9), 1)
     timing["machine"] = describe_device()
+    timing["compute"] = compute
     write_json(path, timing)
     return timing

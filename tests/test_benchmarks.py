@@ -158,6 +158,20 @@ def test_the_adoption_rule_reads_validation_only_and_decides_as_written(tmp_path
     assert rule.main([str(tmp_path / "one-bad-seed"), "--defaults", *defaults]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "keep defaults"
 
+    # the speed-lever rule: a small loss is allowed, a larger one is not, and better codes are not required
+    for n, accuracy in enumerate((0.966, 0.967, 0.968)):  # median 0.003 below the defaults', codes 0.04 weaker
+        write_validation(tmp_path / "cheaper" / f"seed{n}", accuracy, 0.46, 0.36)
+    assert rule.main([str(tmp_path / "cheaper"), "--defaults", *defaults]) == 1  # the first rule wants better codes
+    assert rule.main([str(tmp_path / "cheaper"), "--defaults", *defaults, "--speed-lever"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "adopt"
+    for n, accuracy in enumerate((0.96, 0.964, 0.968)):  # median 0.006 below the defaults'
+        write_validation(tmp_path / "less-accurate" / f"seed{n}", accuracy, 0.5, 0.4)
+    assert rule.main([str(tmp_path / "less-accurate"), "--defaults", *defaults, "--speed-lever"]) == 1
+    for n in range(3):  # the slant code 0.06 weaker
+        write_validation(tmp_path / "weaker-slant" / f"seed{n}", 0.97, 0.44, 0.4)
+    assert rule.main([str(tmp_path / "weaker-slant"), "--defaults", *defaults, "--speed-lever"]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "keep defaults"
+
     (tmp_path / "unevaluated" / "seed0").mkdir(parents=True)
     with pytest.raises(SystemExit) as stop:
         rule.main([str(tmp_path / "unevaluated"), "--defaults", *defaults])

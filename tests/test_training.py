@@ -56,6 +56,49 @@ def test_a_negative_augmentation_strength_is_refused():
         InfoGAN(generator, discriminator, continuous_weight=float("nan"))
 
 
+def test_an_augmentation_fraction_outside_zero_to_one_is_refused():
+    generator, discriminator = build_infogan_models()
+    for value in (0.0, -0.5, 1.5, float("nan")):
+        with pytest.raises(ValueError, match=r"augmentation_fraction must be in \(0, 1\]"):
+            InfoGAN(generator, discriminator, augmentation_fraction=value)
+        with pytest.raises(ValueError, match=r"augmentation_fraction must be in \(0, 1\]"):
+            TrainConfig(augmentation_fraction=value)
+
+
+def test_a_configuration_saved_before_augmentation_fraction_existed_reads_as_fraction_one():
+    saved = TrainConfig(seed=3).to_dict()
+    del saved["augmentation_fraction"]
+    assert TrainConfig.from_dict(saved) == TrainConfig(seed=3)
+
+
+class RecordingDiscriminator:
+    """Passes calls on to a discriminator and records the batch size of each call."""
+
+    def __init__(self, discriminator):
+        self.discriminator = discriminator
+        self.batch_sizes = []
+
+    def __call__(self, images, training=False):
+        self.batch_sizes.append(int(images.shape[0]))
+        return self.discriminator(images, training=training)
+
+    @property
+    def trainable_weights(self):
+        return self.discriminator.trainable_weights
+
+
+@pytest.mark.parametrize("fraction, distorted", [(1.0, 8), (0.5, 4), (0.3, 3), (0.01, 1)])
+def test_the_distorted_pass_reads_the_first_share_of_the_generated_batch(fraction, distorted):
+    """D runs on the real batch, the generated batch, then on ceil(fraction * 8) distorted images."""
+    model = build_model(TrainConfig(seed=2, augmentation_fraction=fraction), jit_compile=False)
+    recording = RecordingDiscriminator(model.discriminator)
+    model.discriminator = recording
+    images = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
+    logs = model.train_step(images)
+    assert recording.batch_sizes == [8, 8, distorted]
+    assert all(np.isfinite(float(value)) for value in logs.values())
+
+
 def test_without_a_categorical_weight_the_augmentation_pass_is_skipped():
     """With lambda_cat = 0 nothing reads the distorted images, so they must not touch D's batch-norm statistics."""
     images = np.random.default_rng(0).integers(0, 255, (64, 28, 28)).astype(np.uint8)
