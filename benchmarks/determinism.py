@@ -5,8 +5,10 @@ twice from the same seed, trains each copy for ``--steps`` updates of 128 real M
 reports whether the two copies' weights are bit-identical and the images per second of the second
 copy (the first one pays for compilation). Variants:
 
-* ``xla``: the package's default (``jit_compile=True``);
-* ``no-xla``: ``jit_compile=False``;
+* ``xla``: float32 with ``jit_compile=True``, the exact mode (``infogan train --exact``; the package's default
+  on a CPU without bfloat16 instructions);
+* ``bfloat16, no-xla``: the package's default on a CPU with bfloat16 instructions;
+* ``no-xla``: float32 with ``jit_compile=False``;
 * ``no-xla + op determinism``: ``jit_compile=False`` after ``tf.config.experimental.enable_op_determinism()``;
 * ``xla + op determinism``: asks for XLA after enabling op determinism (Keras then compiles without XLA).
 
@@ -22,15 +24,18 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 VARIANTS = {
-    "xla (default)": {"jit": True, "op_determinism": False},
+    "xla, float32 (the exact mode)": {"jit": True, "op_determinism": False},
+    "bfloat16, no-xla (the default on a CPU with bfloat16 instructions)":
+        {"jit": False, "op_determinism": False, "precision": "bfloat16"},
     "no-xla": {"jit": False, "op_determinism": False},
     "no-xla + op determinism": {"jit": False, "op_determinism": True},
     "xla + op determinism": {"jit": True, "op_determinism": True},
 }
 
-NOTES = """What this shows, and why the package relies on XLA for exact repeatability:
+NOTES = """What this shows, and why the exact mode is float32 with XLA:
 
-- The default training step (XLA) repeats bit for bit, run after run and process after process; it is also the fastest variant here. Exact resumption (`tests/test_training.py::test_a_resumed_run_is_bit_identical_to_a_straight_one`) rests on it.
+- The float32 training step compiled with XLA repeats bit for bit, run after run and process after process. It is the package's default on a CPU without bfloat16 instructions and, everywhere, the exact mode (`jit_compile=True`, `infogan train --exact`). Exact resumption (`tests/test_training.py::test_a_resumed_run_is_bit_identical_to_a_straight_one`) rests on it.
+- On a CPU with bfloat16 instructions the default trains in bfloat16 without XLA, the fastest mode there (`SPEED.md`); like every step without XLA, it repeats only to rounding. The validation runs of `benchmarks/README.md` show that it learns as well.
 - Without XLA, the default objective does not repeat exactly, even single-threaded (`tf.config.threading` at 1 and 1 was tried) and without oneDNN (`TF_ENABLE_ONEDNN_OPTS=0`). Two models built the same way in one process already differ after a few steps, so each trace of the step can round differently. It happens only when D runs three times in a step (real, generated and distorted images); the paper's objective, with two passes, repeats exactly with or without XLA. The exact source was not pinned down. Computing D's gradient separately for each pass, so that no gradient is summed across the three passes, did not remove it. With Grappler's meta-optimiser off it became rarer but did not vanish.
 - `tf.config.experimental.enable_op_determinism()` does not remove that variation, and Keras 3 silently compiles without XLA when it is on (`keras.src.trainers.trainer.model_supports_jit`), so asking for both gives the slower, non-repeatable variant. The package therefore does not turn it on.
 - Another CPU may round differently: repeatability is per machine, and learning tests keep margins (`LEARNING_CHECKS.md`).
@@ -48,7 +53,8 @@ from infogan_utils.runs import TrainConfig, build_model
 (x_train, _), _ = load_mnist()
 digests, speed = [], None
 for copy in range(2):
-    model = build_model(TrainConfig(seed=0), jit_compile=settings["jit"])
+    model = build_model(TrainConfig(seed=0), jit_compile=settings["jit"],
+                        mixed_precision=settings.get("precision", False))
     dataset = make_dataset(x_train[:12800], 128, seed=0)
     model.fit(dataset, epochs=1, steps_per_epoch=5, verbose=0, shuffle=False)  # compile and warm up
     started = time.perf_counter()
@@ -86,7 +92,7 @@ def main():
             print(name, results[name][-1], flush=True)
     lines = [f"Bit-for-bit repeatability and speed of the default configuration (distorted pass included), "
              f"batch 128 of real MNIST, {arguments.steps} timed steps after 5 warm-up steps, each variant in a "
-             f"fresh process {arguments.repeats} times (interleaved), on {machine()}.", "",
+             f"fresh process {arguments.repeats} times (interleaved), on {machine(with_torch=False)}.", "",
              "| variant | two copies bit-identical | images/s (each measurement) |", "| --- | --- | --- |"]
     for name, runs in results.items():
         identical = "yes" if all(run["identical"] for run in runs) else \

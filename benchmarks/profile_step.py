@@ -1,7 +1,9 @@
 """Where the time of one training step goes: each part of the default step timed on its own.
 
-Builds the default model (``build_model(TrainConfig())``) and times, on one fixed batch of 128, each
-part as its own compiled ``tf.function`` (with XLA, as the default step; ``--no-xla`` for without):
+Builds the default model (``build_model(TrainConfig())``, in the mode it chooses for this machine:
+bfloat16 without XLA on a CPU with bfloat16 instructions, float32 with XLA on another; ``--exact`` for
+float32 with XLA, ``--no-xla`` for float32 without) and times, on one fixed batch of 128, each part as
+its own ``tf.function``, compiled the way the model's training step is:
 the generator's forward pass, and forward plus backward; D's forward pass, and forward plus backward;
 the distorted pass (``augment.random_affine`` then D) forward, and forward plus backward; both
 optimizers' updates; the whole ``train_step``; the input pipeline alone (``data.make_dataset`` on
@@ -13,6 +15,7 @@ Usage::
 
     python benchmarks/profile_step.py                              # print the table
     python benchmarks/profile_step.py --write benchmarks/PROFILE.md
+    python benchmarks/profile_step.py --exact --write benchmarks/PROFILE-exact.md
     python benchmarks/profile_step.py --steps 3                    # a quick check that it runs
 """
 
@@ -104,18 +107,32 @@ def step_arithmetic(generator, discriminator):
     return generator_macs, discriminator_macs, step_flops
 
 
-def matmul_ceiling(jit_compile, size=2048, calls=10):
-    """GFLOP/s of a large float32 matrix product on this machine: a practical ceiling for dense arithmetic."""
-    a = tf.random.stateless_normal((size, size), seed=(1, 2))
-    b = tf.random.stateless_normal((size, size), seed=(3, 4))
+def matmul_ceiling(jit_compile, dtype="float32", size=2048, calls=10):
+    """GFLOP/s of a large matrix product in ``dtype`` on this machine: a practical ceiling for dense arithmetic."""
+    a = tf.cast(tf.random.stateless_normal((size, size), seed=(1, 2)), dtype)
+    b = tf.cast(tf.random.stateless_normal((size, size), seed=(3, 4)), dtype)
     product = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)), jit_compile=jit_compile)
     milliseconds = float(np.median(time_calls(product, calls)))
     return 2 * size ** 3 / (milliseconds / 1000) / 1e9
 
 
-def profile(steps, jit_compile):
+def chosen_mode(mode):
+    """``(jit_compile, mixed_precision)`` for ``mode``: "chosen" (what build_model picks here), "exact" or "no-xla"."""
+    from infogan_utils.training import cpu_has_bfloat16, gpu_available
+
+    if mode == "exact":
+        return True, False
+    if mode == "no-xla":
+        return False, False
+    if gpu_available():
+        return True, True
+    return (False, "bfloat16") if cpu_has_bfloat16() else (True, False)
+
+
+def profile(steps, mode="chosen"):
     """``(rows, notes)``: rows of (part, array of ms per call) in the order of the table."""
-    model = build_model(TrainConfig(), jit_compile=jit_compile)
+    jit_compile, precision = chosen_mode(mode)
+    model = build_model(TrainConfig(), jit_compile=jit_compile, mixed_precision=precision)
     generator, discriminator, spec = model.generator, model.discriminator, model.spec
     seed = model.seed_generator
     images, source = training_images()
@@ -202,7 +219,8 @@ def profile(steps, jit_compile):
     generator_macs, discriminator_macs, step_flops = step_arithmetic(generator, discriminator)
     arithmetic = {"generator_macs": generator_macs, "discriminator_macs": discriminator_macs,
                   "step_gflop": step_flops / 1e9, "step_gflops": step_flops / 1e9 / (step_ms / 1000),
-                  "ceiling_gflops": matmul_ceiling(jit_compile)}
+                  "ceiling_gflops": matmul_ceiling(jit_compile, model.dtype_policy.compute_dtype),
+                  "compute": f"{model.dtype_policy.compute_dtype}, {'with' if jit_compile else 'without'} XLA"}
     return rows, arithmetic
 
 
@@ -235,13 +253,15 @@ def machine():
     return f"{cores} usable cores of {name}, {'GPU ' + gpus[0].name if gpus else 'no GPU'}, TensorFlow {tf.__version__}"
 
 
-def report(rows, arithmetic, steps, jit_compile):
+def report(rows, arithmetic, steps, mode="chosen"):
     whole = float(np.median(dict(rows)["whole train_step (compiled, fixed batch)"]))
+    how = {"chosen": "the mode it chooses for this machine", "exact": "the exact mode",
+           "no-xla": "float32 without XLA"}[mode]
     lines = [
         "# One training step, part by part",
         "",
-        f"The default model (`build_model(TrainConfig())`), batch {BATCH}, each part its own compiled "
-        f"`tf.function` ({'with' if jit_compile else 'without'} XLA), {steps} timed calls after "
+        f"The default model (`build_model(TrainConfig())`, in {how}: {arithmetic['compute']}), batch {BATCH}, "
+        f"each part its own `tf.function` compiled the same way, {steps} timed calls after "
         f"{WARMUP_CALLS} warm-up calls, on {machine()}. The parts overlap and are compiled separately, so "
         "they do not add up to the whole step exactly; the share column compares each with the whole "
         "compiled `train_step`. The default step runs G forward and backward once, D forward and backward "
@@ -261,15 +281,16 @@ def report(rows, arithmetic, steps, jit_compile):
         f"{arithmetic['discriminator_macs'] / 1e6:.1f} M in D with its Q head (`multiply_adds`: the dense and "
         "convolution layers). A forward-and-backward pass costs about three forward passes, so the default step "
         f"(G once, D three times, {BATCH} images) is about {arithmetic['step_gflop']:.0f} GFLOP. The compiled "
-        f"`train_step` above does it at **{arithmetic['step_gflops']:.0f} GFLOP/s**, while one large float32 "
+        f"`train_step` above does it at **{arithmetic['step_gflops']:.0f} GFLOP/s**, while one large "
+        f"{arithmetic['compute'].split(',')[0]} "
         f"matrix product (2048 × 2048 by 2048 × 2048, compiled the same way) reaches "
         f"**{arithmetic['ceiling_gflops']:.0f} GFLOP/s** on this machine: the step runs at "
         f"{arithmetic['step_gflops'] / arithmetic['ceiling_gflops']:.0%} of that practical ceiling. Its layers "
         "are small (28 × 28 images, 64 and 128 channels), which keeps them below a large product's efficiency; "
-        "a large gain needs less arithmetic per step, or kernels better suited to small layers than the ones XLA picks.",
+        "a large gain needs less arithmetic per step, or kernels better suited to small layers.",
     ]
     command = "python benchmarks/profile_step.py" + (f" --steps {steps}" if steps != 50 else "") + \
-        ("" if jit_compile else " --no-xla")
+        ("" if mode == "chosen" else f" --{mode}")
     lines += ["", f"Command: `{command}`"]
     return "\n".join(lines) + "\n"
 
@@ -277,13 +298,16 @@ def report(rows, arithmetic, steps, jit_compile):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50, help="timed calls of each part")
-    parser.add_argument("--no-xla", action="store_true", help="compile without XLA")
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--exact", action="store_true", help="float32 with XLA, whatever the machine")
+    choice.add_argument("--no-xla", action="store_true", help="float32 without XLA")
     parser.add_argument("--write", help="also write the table to this Markdown file")
     arguments = parser.parse_args(argv)
     if arguments.steps <= 0:
         parser.error("--steps must be positive")
-    rows, arithmetic = profile(arguments.steps, jit_compile=not arguments.no_xla)
-    text = report(rows, arithmetic, arguments.steps, not arguments.no_xla)
+    mode = "exact" if arguments.exact else "no-xla" if arguments.no_xla else "chosen"
+    rows, arithmetic = profile(arguments.steps, mode)
+    text = report(rows, arithmetic, arguments.steps, mode)
     print(text)
     if arguments.write:
         pathlib.Path(arguments.write).write_text(text)

@@ -7,10 +7,13 @@ models. A round's figure is the batch size over the median time of one step (tim
 step), so that a stall of the machine does not decide a round. The headline is the ratio "package
 default / PyTorch reference", the median of the rounds' ratios.
 
-Variants (``--variants``, comma-separated; the first four are the default set):
+Variants (``--variants``, comma-separated; the first two, plain and torch are the default set):
 
-  default       ``InfoGAN.fit`` as shipped: ``build_model(TrainConfig())`` (XLA; float32 on a CPU)
-  no-xla        the same without XLA
+  default       ``InfoGAN.fit`` as shipped: ``build_model(TrainConfig())``, which chooses for the machine
+                (bfloat16 without XLA on a CPU with bfloat16 instructions, float32 with XLA on another)
+  exact         ``build_model(TrainConfig(), jit_compile=True)``: float32 with XLA on any CPU, the
+                bit-for-bit repeatable mode (``infogan train --exact``; the default before bfloat16)
+  no-xla        float32 without XLA
   plain         a ``tf.function`` step written the usual way: a D update, then a G update with a
                 fresh batch of latents (the paper's objective, no distorted pass)
   torch         the PyTorch reference of ``benchmarks/torch_reference.py``: the same networks and the
@@ -54,10 +57,11 @@ from infogan_utils.runs import TrainConfig, build_model  # noqa: E402
 
 BATCH = 128
 WARMUP_STEPS = 5
-DEFAULT_VARIANTS = ("default", "no-xla", "plain", "torch")
+DEFAULT_VARIANTS = ("default", "exact", "plain", "torch")
 DESCRIPTIONS = {
-    "default": "infogan_utils InfoGAN.fit, as shipped (XLA, float32 on a CPU)",
-    "no-xla": "infogan_utils InfoGAN.fit, no XLA",
+    "default": "infogan_utils InfoGAN.fit, as shipped",
+    "exact": "infogan_utils InfoGAN.fit, exact mode (float32, XLA)",
+    "no-xla": "infogan_utils InfoGAN.fit, float32, no XLA",
     "plain": "plain tf.function step (D then G, paper's objective)",
     "torch": "PyTorch reference (D then G, paper's objective, learned variance)",
     "paper": "infogan_utils InfoGAN.fit, paper's objective (no distorted pass), XLA",
@@ -86,14 +90,16 @@ def cpu_name_and_flags():
     return name, sorted(flags & {"avx512_bf16", "amx_bf16"})
 
 
-def machine(torch_version):
-    """One line naming the machine and the library versions."""
+def machine(torch_version=None, with_torch=True):
+    """One line naming the machine and the library versions (PyTorch's too, if ``with_torch``)."""
     name, bf16 = cpu_name_and_flags()
     gpus = tf.config.list_physical_devices("GPU")
     device = f"GPU {gpus[0].name}" if gpus else "no GPU"
-    return (f"{usable_cores()} usable cores of {name} ({', '.join(bf16) or 'no bfloat16 instructions'}), "
-            f"{platform.system()}, {device}, TensorFlow {tf.__version__}, "
-            + (f"PyTorch {torch_version}" if torch_version else "PyTorch not installed"))
+    line = (f"{usable_cores()} usable cores of {name} ({', '.join(bf16) or 'no bfloat16 instructions'}), "
+            f"{platform.system()}, {device}, TensorFlow {tf.__version__}")
+    if with_torch:
+        line += ", " + (f"PyTorch {torch_version}" if torch_version else "PyTorch not installed")
+    return line
 
 
 def parse_variants(text):
@@ -111,6 +117,12 @@ def parse_variants(text):
 
 
 def describe(name):
+    if name == "default":
+        from infogan_utils.training import cpu_has_bfloat16, gpu_available
+
+        chosen = ("float16, XLA" if gpu_available() else "bfloat16, no XLA" if cpu_has_bfloat16()
+                  else "float32, XLA")
+        return f"{DESCRIPTIONS[name]} (chosen for this machine: {chosen})"
     if name.startswith("spe"):
         return f"infogan_utils InfoGAN.fit, steps_per_execution={name[3:]}, XLA"
     return DESCRIPTIONS[name]
@@ -120,16 +132,18 @@ def build_variant(name):
     """The compiled model of a Keras variant, and its ``steps_per_execution``."""
     if name == "default":
         return build_model(TrainConfig()), 1
+    if name == "exact":
+        return build_model(TrainConfig(), jit_compile=True), 1
     if name == "no-xla":
-        return build_model(TrainConfig(), jit_compile=False), 1
+        return build_model(TrainConfig(), jit_compile=False, mixed_precision=False), 1
     if name == "paper":
-        return build_model(TrainConfig(categorical_augmentation=0.0)), 1
+        return build_model(TrainConfig(categorical_augmentation=0.0), jit_compile=True), 1
     if name == "half":
-        return build_model(TrainConfig(augmentation_fraction=0.5)), 1
+        return build_model(TrainConfig(augmentation_fraction=0.5), jit_compile=True), 1
     if name in ("bf16", "bf16-no-xla"):
         return build_model(TrainConfig(), jit_compile=name == "bf16", mixed_precision="bfloat16"), 1
     steps_per_execution = int(name[3:])
-    return build_model(TrainConfig(), steps_per_execution=steps_per_execution), steps_per_execution
+    return build_model(TrainConfig(), jit_compile=True, steps_per_execution=steps_per_execution), steps_per_execution
 
 
 def batches(images):
@@ -282,6 +296,10 @@ def report(speeds, arguments, machine_line, count_lines, skipped_torch):
         ratios = np.array(speeds["default"]) / np.array(speeds["torch"])
         lines.append(f"**Package default / PyTorch reference: {np.median(ratios):.2f}x** (median of the "
                      f"rounds' ratios {', '.join(f'{r:.2f}' for r in ratios)}; goal: at least 1.5x).")
+        if "exact" in speeds:
+            exact = np.array(speeds["exact"]) / np.array(speeds["torch"])
+            lines += ["", f"Exact mode / PyTorch reference: {np.median(exact):.2f}x (rounds "
+                          f"{', '.join(f'{r:.2f}' for r in exact)})."]
     elif skipped_torch:
         lines.append(f"The PyTorch reference was skipped: torch is not installed (`{INSTALL_HINT}` installs it).")
     command = f"python benchmarks/train_speed.py --steps {arguments.steps} --repeats {arguments.repeats}"

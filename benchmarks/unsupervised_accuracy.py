@@ -57,14 +57,15 @@ def main():
                         help="a setting of the variant that differs from the defaults (repeatable)")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                         help="how a variant computes while training (evaluation is always float32 on a CPU)")
-    parser.add_argument("--no-xla", action="store_true", help="train a variant without XLA")
+    parser.add_argument("--no-xla", action="store_true", help="train a variant without XLA (runs train in the exact "
+                        "mode otherwise: float32 with XLA on a CPU)")
     arguments = parser.parse_args()
     if arguments.steps <= 0:
         parser.error("--steps must be positive")
     if arguments.overrides and not arguments.variant:
         parser.error("--set needs --variant NAME")
     if (arguments.precision != "auto" or arguments.no_xla) and not arguments.variant:
-        parser.error("--precision and --no-xla need --variant NAME: the defaults train as shipped")
+        parser.error("--precision and --no-xla need --variant NAME: the defaults train in the exact mode")
     if arguments.variant and not arguments.variant.replace("-", "").replace(".", "").replace("_", "").isalnum():
         parser.error(f"--variant must be a plain folder name, got {arguments.variant!r}")
     try:
@@ -79,15 +80,18 @@ def main():
             run_dir = runs / "ablation" / arguments.variant / f"seed{seed}" if arguments.variant \
                 else runs / f"mnist-seed{seed}"
             config = TrainConfig(steps=arguments.steps, seed=seed, **overrides)
+            # The exact mode (float32 with XLA on a CPU), so that every run here repeats bit for bit on one
+            # machine, unless a variant asks for another precision or for no XLA.
+            precision = {"auto": "auto", "float32": False, "bfloat16": "bfloat16"}[arguments.precision]
+            jit_compile = not arguments.no_xla
             if arguments.variant:
                 # A variant is a development run: judged on the validation slice, its test labels never read.
-                precision = {"auto": "auto", "float32": False, "bfloat16": "bfloat16"}[arguments.precision]
                 train_run(run_dir, config, verbose=2, evaluate=False, mixed_precision=precision,
-                          jit_compile=False if arguments.no_xla else "auto")
+                          jit_compile=jit_compile)
                 report = evaluate_validation(run_dir)
                 print(f"{run_dir}: validation Hungarian accuracy {report['hungarian_accuracy']:.4f}")
             else:
-                train_run(run_dir, config, verbose=2)
+                train_run(run_dir, config, verbose=2, jit_compile=True)
 
     all_default_rows = finished_runs(runs.glob("mnist-seed*"), arguments.steps)
     default_rows = [row for row in all_default_rows if row[0] not in FRESH_SEEDS]

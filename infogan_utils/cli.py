@@ -40,6 +40,9 @@ def build_parser():
                        help="updates between image grids and checkpoints")
     train.add_argument("--export", metavar="FILE", help="also export the weights as a pretrained model file")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--exact", action="store_true",
+                       help="float32 with XLA even on a CPU with bfloat16 instructions: slower there, but the same "
+                            "seed gives bit-identical weights and a resumed run matches one that never stopped")
 
     evaluate = commands.add_parser("evaluate", help="recompute RUN_DIR/metrics.json from the saved weights")
     evaluate.add_argument("run_dir")
@@ -112,7 +115,7 @@ def _run(arguments):
         _import_tensorflow_quietly()  # after the arguments are checked: a mistake is reported at once
         # A live progress bar on a terminal, one line per epoch in a log file.
         verbose = 0 if arguments.quiet else (1 if sys.stdout.isatty() else 2)
-        train_run(out, config, verbose=verbose)
+        train_run(out, config, verbose=verbose, jit_compile=True if arguments.exact else "auto")
         print(f"Wrote {out}/metrics.json")
         if arguments.export:
             print(f"Exported {export_pretrained(out, arguments.export)}")

@@ -136,7 +136,7 @@ def export_pretrained(run_dir, path):
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     config = read_config(run_dir)
-    model = build_model(config)
+    model = build_model(config, mixed_precision=False)
     restore_latest(model, run_dir / RUN_FILES["checkpoint"])
     metrics_path = run_dir / RUN_FILES["metrics"]
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else evaluate_run(run_dir, model=model)

@@ -112,37 +112,52 @@ class TrainConfig:
 def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_execution=1):
     """Build and compile the InfoGAN model for ``config``; seeds Python, NumPy and TensorFlow.
 
-    ``mixed_precision`` is ``"auto"`` (float16 with loss scaling on a GPU, float32 otherwise),
-    ``True``, ``False`` or ``"bfloat16"`` (Keras' ``mixed_bfloat16`` policy, which needs no loss
-    scaling); ``steps_per_execution`` goes to ``compile``. The last two are speed levers that
-    ``benchmarks/train_speed.py`` measures; the defaults are what every run used.
+    How the training step computes is chosen for the machine when both ``jit_compile`` and
+    ``mixed_precision`` are ``"auto"`` (``benchmarks/SPEED.md`` has the measurements):
 
-    The default compiles the training step with XLA, which is also what makes training exactly
-    repeatable: the same configuration and seed give bit-identical weights on the same machine.
-    Without XLA (``jit_compile=False``) the default objective, whose step runs D three times (real,
-    generated and distorted images), repeats only to float rounding: each trace of the step can
-    round differently, even single-threaded (the paper's objective, with two passes of D, repeats
-    exactly). ``tf.config.experimental.enable_op_determinism()`` does not help here, and Keras turns
-    XLA off when it is on; ``benchmarks/DETERMINISM.md`` has the measurements.
+    - on a GPU: float16 with loss scaling, compiled with XLA;
+    - on a CPU with bfloat16 instructions (``avx512_bf16`` or ``amx_bf16``): Keras' ``mixed_bfloat16``
+      policy without XLA, so that TensorFlow's oneDNN kernels do the arithmetic in bfloat16
+      (1.15x float32 with XLA on the project's machine; with XLA, bfloat16 is slower than float32);
+    - on any other CPU: float32, compiled with XLA.
+
+    Pass ``jit_compile=True`` for the *exact* mode: float32 with XLA on a CPU, in which the same
+    configuration and seed give bit-identical weights on the same machine, and a resumed run is
+    bit-identical to one that never stopped. Without XLA the default objective, whose step runs D
+    three times (real, generated and distorted images), repeats only to float rounding: each trace
+    of the step can round differently, even single-threaded. ``tf.config.experimental.enable_op_determinism()``
+    does not help, and Keras turns XLA off when it is on; ``benchmarks/DETERMINISM.md`` has the measurements.
+
+    ``mixed_precision`` may also be ``True`` (float16), ``False`` (float32) or ``"bfloat16"``;
+    ``steps_per_execution`` goes to ``compile``. The model's layers keep the dtype policy they were
+    built with; Keras' global policy is left as it was.
     """
     import keras
 
     from .models import build_infogan_models
-    from .training import InfoGAN, gpu_available, make_optimizers
+    from .training import InfoGAN, cpu_has_bfloat16, gpu_available, make_optimizers
 
     if mixed_precision not in ("auto", True, False, "bfloat16"):
         raise ValueError(f"mixed_precision must be 'auto', True, False or 'bfloat16', got {mixed_precision!r}")
+    if jit_compile not in ("auto", True, False):
+        raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
+    if jit_compile == "auto" and mixed_precision == "auto" and not gpu_available() and cpu_has_bfloat16():
+        jit_compile, mixed_precision = False, "bfloat16"
     if mixed_precision == "auto":
         mixed_precision = gpu_available()
     policy = "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16" if mixed_precision else "float32"
+    previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
-    keras.utils.set_random_seed(config.seed)
-    spec = config.latent_spec()
-    generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
-    model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
-                    continuous_weight=config.continuous_weight,
-                    categorical_augmentation=config.categorical_augmentation,
-                    augmentation_fraction=config.augmentation_fraction, seed=config.seed)
+    try:
+        keras.utils.set_random_seed(config.seed)
+        spec = config.latent_spec()
+        generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
+        model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
+                        continuous_weight=config.continuous_weight,
+                        categorical_augmentation=config.categorical_augmentation,
+                        augmentation_fraction=config.augmentation_fraction, seed=config.seed)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
     # bfloat16 has float32's exponent range, so only float16 needs a loss-scaling optimizer.
     d_optimizer, g_optimizer = make_optimizers(config.d_learning_rate, config.g_learning_rate,
                                                config.beta_1, mixed_precision=policy == "mixed_float16")
@@ -168,7 +183,10 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
 
     If ``run_dir`` already holds a run, its configuration must match ``config`` except for
     ``steps`` (which may grow); training resumes from its checkpoint exactly where it stopped: the
-    same batches in the same order as a run that never stopped. A refused call writes nothing.
+    same batches in the same order as a run that never stopped, and, in the exact mode
+    (``jit_compile=True``, see :func:`build_model`), bit-identical weights. A refused call writes nothing.
+    ``jit_compile`` and ``mixed_precision`` go to :func:`build_model`; the test metrics are always
+    computed in float32, from the checkpoint when the run trained in mixed precision.
     """
     import keras
 
@@ -226,7 +244,9 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     seconds = time.perf_counter() - started
     timing = _update_timing(run_dir, config.steps - initial_step, config.batch_size, seconds, describe_compute(model))
     save_traversals(model, run_dir)
-    metrics = evaluate_run(run_dir, model=model, test_data=(x_test, y_test)) if evaluate else {}
+    # A model trained in mixed precision is evaluated from its checkpoint in float32, like every other.
+    evaluated = model if model.dtype_policy.name == "float32" else None
+    metrics = evaluate_run(run_dir, model=evaluated, test_data=(x_test, y_test)) if evaluate else {}
     if verbose and metrics:
         print(f"Hungarian test accuracy {metrics['hungarian_accuracy']:.4f}, categorical L_I "
               f"{metrics['categorical_mi']:.3f} of ln 10 = {np.log(10):.3f}, "
@@ -269,7 +289,7 @@ def evaluate_run(run_dir, model=None, test_data=None):
     run_dir = pathlib.Path(run_dir)
     config = read_config(run_dir)
     if model is None:
-        model = build_model(config)
+        model = build_model(config, mixed_precision=False)  # figures in float32 on every machine
         restore_latest(model, run_dir / RUN_FILES["checkpoint"])
     if test_data is None:
         _, test_data = load_dataset(config.dataset)
@@ -310,7 +330,7 @@ def evaluate_validation(run_dir, model=None):
     run_dir = pathlib.Path(run_dir)
     config = read_config(run_dir)
     if model is None:
-        model = build_model(config)
+        model = build_model(config, mixed_precision=False)  # figures in float32 on every machine
         restore_latest(model, run_dir / RUN_FILES["checkpoint"])
     (x_train, y_train), _ = load_dataset(config.dataset)
     images, labels = validation_split(x_train, y_train)

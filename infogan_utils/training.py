@@ -212,6 +212,19 @@ def gpu_available():
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def cpu_has_bfloat16(cpuinfo_path="/proc/cpuinfo"):
+    """True on a CPU with bfloat16 arithmetic instructions (``avx512_bf16`` or ``amx_bf16``), as Linux
+    reports them in ``/proc/cpuinfo``; False elsewhere, where the flags cannot be read."""
+    try:
+        with open(cpuinfo_path) as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return bool({"avx512_bf16", "amx_bf16"} & set(line.split(":", 1)[1].split()))
+    except OSError:
+        pass
+    return False
+
+
 def describe_device():
     """A one-line description of the device training will run on."""
     gpus = tf.config.list_physical_devices("GPU")

@@ -48,14 +48,21 @@ def test_without_torch_the_reference_is_skipped_and_says_how_to_install_it(monke
     assert "Package default / PyTorch reference" not in text
 
 
-def test_the_report_gives_the_median_of_the_rounds_ratios():
-    arguments = argparse.Namespace(steps=100, repeats=3, variants="default,torch,spe4")
-    speeds = {"default": [300.0, 400.0, 330.0], "torch": [200.0, 200.0, 300.0], "spe4": [310.0, 320.0, 330.0]}
+def test_the_report_gives_the_median_of_the_rounds_ratios(monkeypatch):
+    from infogan_utils import training
+
+    monkeypatch.setattr(training, "gpu_available", lambda: False)
+    monkeypatch.setattr(training, "cpu_has_bfloat16", lambda: True)
+    arguments = argparse.Namespace(steps=100, repeats=3, variants="default,torch,spe4,exact")
+    speeds = {"default": [300.0, 400.0, 330.0], "torch": [200.0, 200.0, 300.0], "spe4": [310.0, 320.0, 330.0],
+              "exact": [250.0, 300.0, 300.0]}
     text = train_speed.report(speeds, arguments, "2 usable cores of a test CPU", ["Trainable parameters: ..."], False)
     assert "**Package default / PyTorch reference: 1.50x** (median of the rounds' ratios 1.50, 2.00, 1.10;" in text
-    assert "| infogan_utils InfoGAN.fit, as shipped (XLA, float32 on a CPU) | 330 | 300 | 400 |" in text
+    assert "Exact mode / PyTorch reference: 1.25x (rounds 1.25, 1.50, 1.00)." in text
+    assert ("| infogan_utils InfoGAN.fit, as shipped (chosen for this machine: bfloat16, no XLA) | 330 | 300 | 400 |"
+            in text)
     assert "on 2 usable cores of a test CPU." in text
-    assert "Command: `python benchmarks/train_speed.py --steps 100 --repeats 3 --variants default,torch,spe4`" in text
+    assert "Command: `python benchmarks/train_speed.py --steps 100 --repeats 3 --variants default,torch,spe4,exact`" in text
 
 
 def test_the_bench_extra_pins_the_cpu_torch_and_make_benchmark_writes_both_reports():

@@ -6,6 +6,8 @@ import sys
 import numpy as np
 import pytest
 
+from infogan_utils.training import cpu_has_bfloat16, gpu_available
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -86,6 +88,9 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path)
                 "wall_time_seconds", "config"):
         assert key in metrics, key
     assert metrics["steps"] == 12 and (tmp_path / "model.npz").is_file()
+    chosen = "mixed_float16, XLA" if gpu_available() else "mixed_bfloat16, no XLA" if cpu_has_bfloat16() \
+        else "float32, XLA"
+    assert json.loads((out / "timing.json").read_text())["compute"] == chosen
     (out / "metrics.json").unlink()
     result = infogan("evaluate", str(out))
     assert result.returncode == 0 and result.stdout.startswith("On the test set: Hungarian accuracy")
@@ -101,6 +106,15 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path)
     assert result.stdout.splitlines()[1].startswith(f"c2 on generated digits: slant rho {codes['c2']['slant']:+.2f}, ")
     error = infogan("train", "--out", str(out), "--steps", "1", env={})
     assert error.stdout == "" and error.stderr.count("\n") == 1, error.stderr
+
+
+def test_train_exact_computes_in_float32_with_xla_on_a_cpu(tmp_path):
+    out = tmp_path / "run"
+    result = infogan("train", "--exact", "--steps", "4", "--batch-size", "32", "--train-subset", "256",
+                     "--steps-per-epoch", "4", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = "mixed_float16, XLA" if gpu_available() else "float32, XLA"
+    assert json.loads((out / "timing.json").read_text())["compute"] == expected
 
 
 def test_out_naming_an_existing_file_is_refused_and_the_file_kept(tmp_path):

@@ -6,11 +6,11 @@ import learning_checks
 import numpy as np
 import pytest
 
-from infogan_utils import checkpoints
+from infogan_utils import checkpoints, training
 from infogan_utils.codes import LatentSpec
 from infogan_utils.data import make_dataset
 from infogan_utils.models import build_infogan_models
-from infogan_utils.runs import TrainConfig, build_model, train_run
+from infogan_utils.runs import TrainConfig, build_model, evaluate_run, train_run
 from infogan_utils.training import InfoGAN, fit_steps, make_optimizers
 
 
@@ -228,7 +228,7 @@ RESUME_CONFIG = TrainConfig(steps=12, batch_size=32, train_subset=256, steps_per
 def straight_run(tmp_path_factory, mnist_path):
     """12 steps in one go; 256 images make 8 batches a pass, so the run crosses a pass of the data."""
     run_dir = tmp_path_factory.mktemp("straight") / "run"
-    train_run(run_dir, RESUME_CONFIG, verbose=0, evaluate=False)
+    train_run(run_dir, RESUME_CONFIG, verbose=0, evaluate=False, jit_compile=True)
     return run_dir
 
 
@@ -240,8 +240,9 @@ def test_a_resumed_run_is_bit_identical_to_a_straight_one(straight_run, tmp_path
     means, so only the state is compared there.
     """
     run_dir = tmp_path / "run"
-    train_run(run_dir, TrainConfig(**(RESUME_CONFIG.to_dict() | {"steps": stop})), verbose=0, evaluate=False)
-    model, _ = train_run(run_dir, RESUME_CONFIG, verbose=0, evaluate=False)
+    exact = {"verbose": 0, "evaluate": False, "jit_compile": True}  # the exact mode, whatever the CPU
+    train_run(run_dir, TrainConfig(**(RESUME_CONFIG.to_dict() | {"steps": stop})), **exact)
+    model, _ = train_run(run_dir, RESUME_CONFIG, **exact)
     assert model.steps == 12
     assert_same_arrays(checkpoint_arrays(straight_run / "checkpoint.npz"), checkpoint_arrays(run_dir / "checkpoint.npz"))
     if stop % RESUME_CONFIG.steps_per_epoch == 0:
@@ -282,7 +283,7 @@ def test_optimizers_have_the_papers_defaults():
     assert d_optimizer.beta_1 == 0.5 and g_optimizer.beta_1 == 0.5
 
 
-def weights_after_three_steps(config, jit_compile="auto"):
+def weights_after_three_steps(config, jit_compile=True):
     images = np.random.default_rng(0).integers(0, 255, (96, 28, 28)).astype(np.uint8)
     model = build_model(config, jit_compile=jit_compile)
     model.fit(make_dataset(images, 32, seed=7), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False)
@@ -290,7 +291,7 @@ def weights_after_three_steps(config, jit_compile="auto"):
 
 
 def test_training_is_reproducible_with_a_seed():
-    """The default settings (XLA, the distorted pass) give bit-identical weights for the same seed."""
+    """The exact mode (float32 with XLA) gives bit-identical weights for the same seed, distorted pass included."""
     first, second = weights_after_three_steps(TrainConfig(seed=7)), weights_after_three_steps(TrainConfig(seed=7))
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
     other_seed = weights_after_three_steps(TrainConfig(seed=8))
@@ -396,6 +397,52 @@ def test_checkpoints_move_between_mixed_precision_and_float32(tmp_path, written,
         assert reader.steps == 3
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("has_bfloat16, jit_compile, expected", [
+    (True, "auto", ("mixed_bfloat16", False)),  # a CPU with bfloat16 instructions: oneDNN's bfloat16 kernels
+    (False, "auto", ("float32", True)),
+    (True, True, ("float32", True)),  # the exact mode
+])
+def test_the_automatic_choice_follows_the_cpu(monkeypatch, has_bfloat16, jit_compile, expected):
+    from infogan_utils import training
+
+    monkeypatch.setattr(training, "gpu_available", lambda: False)
+    monkeypatch.setattr(training, "cpu_has_bfloat16", lambda: has_bfloat16)
+    model = build_model(TrainConfig(seed=1), jit_compile=jit_compile)
+    assert (model.dtype_policy.name, model.jit_compile) == expected
+    assert model.generator.layers[1].dtype_policy.name == expected[0]
+    assert keras.mixed_precision.global_policy().name == "float32"  # the global policy is left as it was
+
+
+def test_bfloat16_instructions_are_read_from_the_cpu_flags(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
+    assert training.cpu_has_bfloat16(cpuinfo)
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2\n")
+    assert not training.cpu_has_bfloat16(cpuinfo)
+    assert not training.cpu_has_bfloat16(tmp_path / "missing")  # not Linux: no flags, float32
+
+
+def test_a_run_trained_in_bfloat16_is_evaluated_in_float32(tmp_path, mnist_path, monkeypatch):
+    """The figures of a run do not depend on how the machine trained it: metrics.json comes from the checkpoint
+    read back in float32, and timing.json says how the run was computed."""
+    from infogan_utils import runs
+
+    evaluated_models = []
+
+    def evaluate_and_record(run_dir, model=None, test_data=None):
+        evaluated_models.append(model)
+        return evaluate_run(run_dir, model=model, test_data=test_data)
+
+    monkeypatch.setattr(runs, "evaluate_run", evaluate_and_record)
+    run_dir = tmp_path / "run"
+    config = TrainConfig(steps=8, batch_size=32, train_subset=256, steps_per_epoch=4, seed=2)
+    _, metrics = train_run(run_dir, config, verbose=0, jit_compile=False, mixed_precision="bfloat16")
+    assert evaluated_models == [None]  # not the bfloat16 model: evaluate_run rebuilds it from the checkpoint
+    assert json.loads((run_dir / "timing.json").read_text())["compute"] == "mixed_bfloat16, no XLA"
+    again = evaluate_run(run_dir)
+    assert again["confusion_matrix"] == metrics["confusion_matrix"] and again["nmi"] == metrics["nmi"]
 
 
 def test_build_model_offers_bfloat16_without_loss_scaling_and_steps_per_execution():
