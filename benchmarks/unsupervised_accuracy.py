@@ -244,6 +244,10 @@ def codes_section(runs, default_rows, fresh_rows, steps):
             settings = changed_settings(config.to_dict())
             if validation.get("steps", steps) != steps:  # e.g. a run resumed for longer training
                 settings += f", {validation['steps']:,} steps"
+            timing_path = folder / RUN_FILES["timing"]
+            compute = json.loads(timing_path.read_text()).get("compute") if timing_path.exists() else None
+            if compute and compute != "float32, XLA":  # e.g. the bfloat16 speed lever; no record: float32, XLA
+                settings += f", trained in {compute}"
             table.append(f"| {name} | {settings} | {config.seed} | "
                          f"{validation['hungarian_accuracy']:.4f} | {roles['slant_code']} {roles['slant_rho']:.2f} | "
                          f"{roles['other_code']} {roles['other_attribute']} {roles['other_rho']:.2f} | "

@@ -204,8 +204,12 @@ def test_the_codes_table_groups_the_runs_and_marks_a_longer_run(tmp_path):
 
     run(tmp_path / "mnist-seed10", 10, 5000, 0.9)
     run(tmp_path / "ablation" / "longer-training" / "seed0", 0, 10000, 0.7)
+    run(tmp_path / "ablation" / "bfloat16" / "seed1", 1, 5000, 0.8)
+    (tmp_path / "ablation" / "bfloat16" / "seed1" / "timing.json").write_text(
+        json.dumps({"steps": 5000, "compute": "mixed_bfloat16, no XLA"}))
     lines = report.codes_section(tmp_path, [], [(10, {})], 5000)
-    assert [line for line in lines if line.startswith(("| defaults", "| longer"))] == [
+    assert [line for line in lines if line.startswith(("| defaults", "| longer", "| bfloat16"))] == [
         "| defaults (fresh seeds) | (defaults) | 10 | 0.9700 | c3 0.90 | c2 thickness 0.50 | 0.10 |",
-        "| longer-training | (defaults), 10,000 steps | 0 | 0.9700 | c3 0.70 | c2 thickness 0.50 | 0.10 |"]
+        "| longer-training | (defaults), 10,000 steps | 0 | 0.9700 | c3 0.70 | c2 thickness 0.50 | 0.10 |",
+        "| bfloat16 | (defaults), trained in mixed_bfloat16, no XLA | 1 | 0.9700 | c3 0.80 | c2 thickness 0.50 | 0.10 |"]
     assert lines[-2].startswith("Medians over the 1 fresh seeds of the defaults: slant code 0.90")
