@@ -111,7 +111,7 @@ def matmul_ceiling(jit_compile, dtype="float32", size=2048, calls=10):
     """GFLOP/s of a large matrix product in ``dtype`` on this machine: a practical ceiling for dense arithmetic."""
     a = tf.cast(tf.random.stateless_normal((size, size), seed=(1, 2)), dtype)
     b = tf.cast(tf.random.stateless_normal((size, size), seed=(3, 4)), dtype)
-    product = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)), jit_compile=jit_compile)
+    product = tf.function(lambda: tf.cast(tf.reduce_sum(tf.matmul(a, b)), "float32"), jit_compile=jit_compile)
     milliseconds = float(np.median(time_calls(product, calls)))
     return 2 * size ** 3 / (milliseconds / 1000) / 1e9
 
