@@ -28,9 +28,6 @@ def build_parser():
     train.add_argument("--categorical-augmentation", type=float, default=defaults.categorical_augmentation,
                        help="strength of the random affine distortion of the images Q reads the categorical "
                             f"code from; 0 turns it off (default {defaults.categorical_augmentation})")
-    train.add_argument("--augmentation-fraction", type=float, default=defaults.augmentation_fraction,
-                       help="share of each batch's generated images that Q also reads distorted, in (0, 1] "
-                            f"(default {defaults.augmentation_fraction})")
     train.add_argument("--d-learning-rate", type=float, default=defaults.d_learning_rate)
     train.add_argument("--g-learning-rate", type=float, default=defaults.g_learning_rate)
     train.add_argument("--noise-scale", type=float, default=defaults.noise_scale,
@@ -104,8 +101,7 @@ def _run(arguments):
             dataset=arguments.dataset.replace("-", "_"), steps=arguments.steps, batch_size=arguments.batch_size,
             seed=arguments.seed, categorical_weight=arguments.categorical_weight,
             continuous_weight=arguments.continuous_weight,
-            categorical_augmentation=arguments.categorical_augmentation,
-            augmentation_fraction=arguments.augmentation_fraction, d_learning_rate=arguments.d_learning_rate,
+            categorical_augmentation=arguments.categorical_augmentation, d_learning_rate=arguments.d_learning_rate,
             g_learning_rate=arguments.g_learning_rate, noise_scale=arguments.noise_scale,
             train_subset=arguments.train_subset,
             steps_per_epoch=arguments.steps_per_epoch)

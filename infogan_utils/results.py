@@ -139,7 +139,6 @@ class TrainedRun:
         model = InfoGAN(shipped.generator, shipped.discriminator, shipped.spec,
                         categorical_weight=self.config.categorical_weight,
                         continuous_weight=self.config.continuous_weight,
-                        categorical_augmentation=self.config.categorical_augmentation,
-                        augmentation_fraction=self.config.augmentation_fraction, seed=self.config.seed)
+                        categorical_augmentation=self.config.categorical_augmentation, seed=self.config.seed)
         model.step_counter.assign(self.metrics["steps"])
         return model

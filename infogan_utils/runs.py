@@ -48,7 +48,6 @@ class TrainConfig:
     categorical_weight: float = 1.0
     continuous_weight: float = 1.0
     categorical_augmentation: float = 1.0
-    augmentation_fraction: float = 1.0
     d_learning_rate: float = 2e-4
     g_learning_rate: float = 1e-3
     beta_1: float = 0.5
@@ -82,8 +81,6 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
-        if not (math.isfinite(self.augmentation_fraction) and 0 < self.augmentation_fraction <= 1):
-            raise ValueError(f"augmentation_fraction must be in (0, 1], got {self.augmentation_fraction}")
         if 0 < self.train_subset < self.batch_size:
             raise ValueError(f"train_subset ({self.train_subset}) is smaller than a batch ({self.batch_size})")
         self.latent_spec()  # validates the code layout
@@ -154,8 +151,7 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
         generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
         model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
                         continuous_weight=config.continuous_weight,
-                        categorical_augmentation=config.categorical_augmentation,
-                        augmentation_fraction=config.augmentation_fraction, seed=config.seed)
+                        categorical_augmentation=config.categorical_augmentation, seed=config.seed)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     # bfloat16 has float32's exponent range, so only float16 needs a loss-scaling optimizer.

@@ -34,8 +34,6 @@ def assert_one_line_error(result, fragment):
     (["--noise-scale", "0"], "noise_scale must be a positive finite number"),
     (["--categorical-augmentation", "-1"], "categorical_augmentation must be a finite number that is not negative"),
     (["--categorical-augmentation", "nan"], "categorical_augmentation must be a finite number that is not negative"),
-    (["--augmentation-fraction", "0"], "augmentation_fraction must be in (0, 1], got 0.0"),
-    (["--augmentation-fraction", "1.5"], "augmentation_fraction must be in (0, 1], got 1.5"),
     (["--continuous-weight", "nan"], "continuous_weight must be a finite number that is not negative"),
     (["--categorical-weight", "inf"], "categorical_weight must be a finite number that is not negative"),
     (["--noise-scale", "inf"], "noise_scale must be a positive finite number"),
