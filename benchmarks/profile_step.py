@@ -214,7 +214,7 @@ def profile(steps, mode="chosen"):
     ]
     fit_ms = time_fit(model, real, steps)
     step_ms = float(np.median(dict(rows)["whole train_step (compiled, fixed batch)"]))
-    rows.append(("model.fit, per step (fixed batch, no callbacks)", fit_ms))
+    rows.append(("model.fit, per step (fixed batch, a time stamp after each step)", fit_ms))
     rows.append(("model.fit overhead per step (fit minus compiled train_step)", fit_ms - step_ms))
     generator_macs, discriminator_macs, step_flops = step_arithmetic(generator, discriminator)
     arithmetic = {"generator_macs": generator_macs, "discriminator_macs": discriminator_macs,
@@ -225,18 +225,26 @@ def profile(steps, mode="chosen"):
 
 
 def time_fit(model, real, steps):
-    """Milliseconds per step of ``model.fit`` on a dataset that repeats one batch (no input cost).
+    """Milliseconds of each step of ``model.fit`` on a dataset that repeats one batch (no input cost).
 
-    One value per ``fit`` call of ``steps`` steps, so that the set-up of each call is included once.
+    Time stamps after every step, as in ``train_speed.py``, so that a stall of the machine (a timed loop on
+    this virtual machine sometimes ends only after a fixed 20.48 s) shows as one slow step, not as a slow fit.
     """
+    import keras
+
+    class Stamps(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.times.append(time.perf_counter())
+
     dataset = tf.data.Dataset.from_tensors(real).repeat()
     model.fit(dataset, epochs=1, steps_per_epoch=WARMUP_CALLS, verbose=0, shuffle=False)  # compiles Keras' own
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
-        times.append(1000 * (time.perf_counter() - started) / steps)
-    return np.array(times)
+    stamps = Stamps()
+    model.fit(dataset, epochs=1, steps_per_epoch=steps + 1, verbose=0, shuffle=False, callbacks=[stamps])
+    return 1000 * np.diff(stamps.times)
 
 
 def machine():
