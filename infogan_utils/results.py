@@ -127,8 +127,8 @@ class TrainedRun:
         state: for generating and reading codes, not for resuming), with its own category numbering,
         the one ``metrics["cluster_to_label"]`` refers to."""
         from .pretrained import load_pretrained
-        from .training import InfoGAN
         from .runs import TrainConfig
+        from .training import InfoGAN
 
         if not self.has_model:
             raise ValueError(f"the weights of {self.name} are not shipped with the package; train the run "
