@@ -15,8 +15,8 @@ from infogan_utils.data import load_mnist, make_dataset
 from infogan_utils.runs import TrainConfig, build_model
 
 STEPS_PER_EPOCH, EPOCHS, BATCH = 25, 6, 64
-# "auto": the mode build_model chooses for the machine (the tests); ``benchmarks/learning_checks.py --exact``
-# sets True to measure the float32-with-XLA mode, which CPUs without bfloat16 instructions train in.
+# "auto": the mode build_model chooses for the machine (the tests); on a CPU with bfloat16 instructions
+# ``benchmarks/learning_checks.py`` also sets True, to measure the exact mode that other CPUs train in.
 JIT_COMPILE = "auto"
 
 
