@@ -45,15 +45,14 @@ def main():
 
     from learning_checks import CHECKS, THRESHOLDS
 
-    from infogan_utils.training import cpu_has_bfloat16, gpu_available
+    from infogan_utils.runs import resolve_compute
 
-    modes = [False]  # as build_model chooses for this machine
-    if cpu_has_bfloat16() and not gpu_available():
-        modes.append(True)  # and the exact mode, which CPUs without bfloat16 instructions train in
+    bfloat16_here = resolve_compute() == (False, "bfloat16")
+    modes = [False, True] if bfloat16_here else [False]  # as chosen here, and the exact mode other CPUs train in
     lines = []
     for exact in modes:
-        chosen = "float32 with XLA (the exact mode)" if exact or not cpu_has_bfloat16() else \
-            "bfloat16 without XLA (as chosen on this CPU)"
+        chosen = "bfloat16 without XLA (as chosen on this CPU)" if bfloat16_here and not exact else \
+            "float32 with XLA (the exact mode)"
         lines += [f"What the learning tests measure, over seeds {', '.join(map(str, arguments.seeds))} "
                   f"(one process per run, CPU; the training step in {chosen}).", "",
                   "| check | quantity | test threshold | min | median | max | per seed |",

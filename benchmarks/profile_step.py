@@ -35,7 +35,7 @@ import tensorflow as tf  # noqa: E402
 from infogan_utils.augment import random_affine  # noqa: E402
 from infogan_utils.codes import sample_latent_tensors  # noqa: E402
 from infogan_utils.data import DataError, load_dataset, make_dataset  # noqa: E402
-from infogan_utils.runs import TrainConfig, build_model  # noqa: E402
+from infogan_utils.runs import TrainConfig, build_model, resolve_compute  # noqa: E402
 
 BATCH = 128
 WARMUP_CALLS = 3
@@ -118,15 +118,7 @@ def matmul_ceiling(jit_compile, dtype="float32", size=2048, calls=10):
 
 def chosen_mode(mode):
     """``(jit_compile, mixed_precision)`` for ``mode``: "chosen" (what build_model picks here), "exact" or "no-xla"."""
-    from infogan_utils.training import cpu_has_bfloat16, gpu_available
-
-    if mode == "exact":
-        return True, False
-    if mode == "no-xla":
-        return False, False
-    if gpu_available():
-        return True, True
-    return (False, "bfloat16") if cpu_has_bfloat16() else (True, False)
+    return {"chosen": resolve_compute(), "exact": (True, False), "no-xla": (False, False)}[mode]
 
 
 def profile(steps, mode="chosen"):

@@ -53,7 +53,7 @@ import tensorflow as tf  # noqa: E402
 
 from infogan_utils.codes import sample_latent_tensors  # noqa: E402
 from infogan_utils.losses import discriminator_loss, generator_loss, information_losses  # noqa: E402
-from infogan_utils.runs import TrainConfig, build_model  # noqa: E402
+from infogan_utils.runs import TrainConfig, build_model, resolve_compute  # noqa: E402
 from infogan_utils.training import InfoGAN, make_optimizers  # noqa: E402
 
 BATCH = 128
@@ -119,10 +119,9 @@ def parse_variants(text):
 
 def describe(name):
     if name == "default":
-        from infogan_utils.training import cpu_has_bfloat16, gpu_available
-
-        chosen = ("float16, XLA" if gpu_available() else "bfloat16, no XLA" if cpu_has_bfloat16()
-                  else "float32, XLA")
+        jit_compile, precision = resolve_compute()
+        chosen = (f"{'bfloat16' if precision == 'bfloat16' else 'float16' if precision else 'float32'}, "
+                  f"{'XLA' if jit_compile else 'no XLA'}")
         return f"{DESCRIPTIONS[name]} (chosen for this machine: {chosen})"
     if name.startswith("spe"):
         return f"infogan_utils InfoGAN.fit, steps_per_execution={name[3:]}, XLA"

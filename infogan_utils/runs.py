@@ -132,16 +132,9 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     import keras
 
     from .models import build_infogan_models
-    from .training import InfoGAN, cpu_has_bfloat16, gpu_available, make_optimizers
+    from .training import InfoGAN, make_optimizers
 
-    if mixed_precision not in ("auto", True, False, "bfloat16"):
-        raise ValueError(f"mixed_precision must be 'auto', True, False or 'bfloat16', got {mixed_precision!r}")
-    if jit_compile not in ("auto", True, False):
-        raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
-    if jit_compile == "auto" and mixed_precision == "auto" and not gpu_available() and cpu_has_bfloat16():
-        jit_compile, mixed_precision = False, "bfloat16"
-    if mixed_precision == "auto":
-        mixed_precision = gpu_available()
+    jit_compile, mixed_precision = resolve_compute(jit_compile, mixed_precision)
     policy = "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16" if mixed_precision else "float32"
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
@@ -157,9 +150,25 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     # bfloat16 has float32's exponent range, so only float16 needs a loss-scaling optimizer.
     d_optimizer, g_optimizer = make_optimizers(config.d_learning_rate, config.g_learning_rate,
                                                config.beta_1, mixed_precision=policy == "mixed_float16")
-    model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer,
-                  jit_compile=True if jit_compile == "auto" else jit_compile, steps_per_execution=steps_per_execution)
+    model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=jit_compile,
+                  steps_per_execution=steps_per_execution)
     return model
+
+
+def resolve_compute(jit_compile="auto", mixed_precision="auto"):
+    """``(jit_compile, mixed_precision)`` with every ``"auto"`` replaced by what :func:`build_model` chooses
+    on this machine: ``(True, True)`` on a GPU, ``(False, "bfloat16")`` on a CPU with bfloat16 instructions
+    when both are ``"auto"``, and XLA with float32 otherwise."""
+    from .training import cpu_has_bfloat16, gpu_available
+
+    if mixed_precision not in ("auto", True, False, "bfloat16"):
+        raise ValueError(f"mixed_precision must be 'auto', True, False or 'bfloat16', got {mixed_precision!r}")
+    if jit_compile not in ("auto", True, False):
+        raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
+    if jit_compile == "auto" and mixed_precision == "auto" and not gpu_available() and cpu_has_bfloat16():
+        return False, "bfloat16"
+    return (True if jit_compile == "auto" else jit_compile,
+            gpu_available() if mixed_precision == "auto" else mixed_precision)
 
 
 def read_config(run_dir):
