@@ -10,7 +10,7 @@ followed by the D head (FC 1, the real/fake logit) and the Q head
 """
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from .codes import LatentSpec
 
@@ -20,26 +20,42 @@ LEAKY_SLOPE = 0.1
 BATCH_NORM_MOMENTUM = 0.9
 
 
-def build_generator(input_dim, image_shape=(28, 28, 1), base_filters=64, name="generator"):
+def build_generator(input_dim, image_shape=(28, 28, 1), base_filters=64, codes_every_layer=0, name="generator"):
     """The generator: a vector of size ``input_dim`` to an image in [0, 1].
 
     ``image_shape`` must have a height and width divisible by 4 (28 x 28 by default).
+    ``codes_every_layer`` > 0 feeds the last that many latent entries (the continuous codes, in
+    :class:`LatentSpec`'s layout) to every layer, not only the first: they are concatenated to
+    each dense layer's input and, as constant feature maps, to each up-convolution's input.
     """
     height, width, channels = image_shape
     if height % 4 or width % 4:
         raise ValueError(f"image height and width must be divisible by 4, got {image_shape}")
+    if not 0 <= codes_every_layer <= input_dim:
+        raise ValueError(f"codes_every_layer must lie between 0 and the latent size {input_dim}, "
+                         f"got {codes_every_layer}")
     inputs = keras.Input((input_dim,), name="latent")
+    codes = inputs[:, input_dim - codes_every_layer:] if codes_every_layer else None
+
+    def with_codes(x):
+        if codes is None:
+            return x
+        extra = ops.cast(codes, x.dtype)
+        if len(x.shape) == 4:  # one constant feature map per code
+            extra = ops.ones_like(x[..., :1]) * extra[:, None, None, :]
+        return ops.concatenate([x, extra], axis=-1)
+
     x = layers.Dense(1024, use_bias=False)(inputs)
     x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
     x = layers.ReLU()(x)
-    x = layers.Dense((height // 4) * (width // 4) * base_filters * 2, use_bias=False)(x)
+    x = layers.Dense((height // 4) * (width // 4) * base_filters * 2, use_bias=False)(with_codes(x))
     x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((height // 4, width // 4, base_filters * 2))(x)
-    x = layers.Conv2DTranspose(base_filters, 4, strides=2, padding="same", use_bias=False)(x)
+    x = layers.Conv2DTranspose(base_filters, 4, strides=2, padding="same", use_bias=False)(with_codes(x))
     x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
     x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(x)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(with_codes(x))
     # float32 output so that mixed precision never hands float16 images to the losses.
     outputs = layers.Activation("sigmoid", dtype="float32", name="image")(x)
     return keras.Model(inputs, outputs, name=name)
@@ -87,9 +103,14 @@ def build_q_head(features, spec, hidden=128, learn_std=False):
     return outputs
 
 
-def build_infogan_models(spec=None, image_shape=(28, 28, 1), q_hidden=128, learn_std=False):
-    """The generator and the discriminator-with-Q-head for ``spec`` (the paper's MNIST layout by default)."""
+def build_infogan_models(spec=None, image_shape=(28, 28, 1), q_hidden=128, learn_std=False,
+                         codes_every_layer=False):
+    """The generator and the discriminator-with-Q-head for ``spec`` (the paper's MNIST layout by default).
+
+    ``codes_every_layer`` feeds the continuous codes to every layer of the generator.
+    """
     spec = spec or LatentSpec()
-    generator = build_generator(spec.input_dim, image_shape)
+    generator = build_generator(spec.input_dim, image_shape,
+                                codes_every_layer=spec.continuous_dim if codes_every_layer else 0)
     discriminator = build_discriminator(spec, image_shape, q_hidden=q_hidden, learn_std=learn_std)
     return generator, discriminator

@@ -68,7 +68,8 @@ class PretrainedInfoGAN:
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{path} is not a readable pretrained model ({type(error).__name__}: {error})") from None
         generator, discriminator = build_infogan_models(
-            spec, q_hidden=config.get("q_hidden", 128), learn_std=config.get("learn_std", False))
+            spec, q_hidden=config.get("q_hidden", 128), learn_std=config.get("learn_std", False),
+            codes_every_layer=config.get("codes_every_layer", False))
         assign_arrays(arrays, {"generator": generator.weights, "discriminator": discriminator.weights}, path)
         model = cls(generator, discriminator, spec, meta.get("category_to_label"), meta.get("metrics"), config)
         model.meta = meta

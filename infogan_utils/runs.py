@@ -58,6 +58,7 @@ class TrainConfig:
     noise_scale: float = 1.0
     q_hidden: int = 128
     learn_std: bool = False
+    codes_every_layer: bool = False
     train_subset: int = 0  # 0: the whole training set
     steps_per_epoch: int = 250
 
@@ -141,7 +142,8 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     try:
         keras.utils.set_random_seed(config.seed)
         spec = config.latent_spec()
-        generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std)
+        generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std,
+                                                         codes_every_layer=config.codes_every_layer)
         model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
                         continuous_weight=config.continuous_weight,
                         categorical_augmentation=config.categorical_augmentation, seed=config.seed)

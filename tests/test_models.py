@@ -54,3 +54,33 @@ def test_other_image_sizes():
     assert generator.output_shape == (None, 32, 32, 3)
     with pytest.raises(ValueError, match="divisible by 4"):
         build_generator(20, image_shape=(30, 30, 1))
+
+
+def test_codes_every_layer_feeds_the_continuous_codes_to_each_layer():
+    plain = build_generator(74)
+    conditioned = build_generator(74, codes_every_layer=2)
+    # two more inputs to FC 1024->6272, to up-conv 128->64 (4x4x2x64) and to up-conv 64->1 (4x4x2x1)
+    assert conditioned.count_params() - plain.count_params() == 2 * 6272 + 16 * 2 * 64 + 16 * 2 * 1
+    spec = LatentSpec()
+    generator, _ = build_infogan_models(spec, codes_every_layer=True)
+    assert generator.count_params() == conditioned.count_params()
+    latents = np.random.default_rng(0).uniform(-1, 1, (3, 74)).astype("float32")
+    # zero the first layer's weights for the continuous codes: they still reach the image
+    first = generator.layers[1]
+    kernel = np.asarray(first.kernel)
+    kernel[-2:] = 0.0
+    first.kernel.assign(kernel)
+    moved = latents.copy()
+    moved[:, -1] += 1.0
+    assert np.abs(np.asarray(generator(moved)) - np.asarray(generator(latents))).max() > 1e-3
+    noise_moved = latents.copy()
+    noise_moved[:, 0] += 1.0  # the noise only enters the first layer
+    first.kernel.assign(np.zeros_like(kernel))
+    assert np.array_equal(np.asarray(generator(noise_moved)), np.asarray(generator(latents)))
+    assert np.abs(np.asarray(generator(moved)) - np.asarray(generator(latents))).max() > 1e-3
+
+
+@pytest.mark.parametrize("count", [-1, 75])
+def test_codes_every_layer_must_fit_the_latent(count):
+    with pytest.raises(ValueError, match="codes_every_layer must lie between 0 and the latent size 74"):
+        build_generator(74, codes_every_layer=count)
