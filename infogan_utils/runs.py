@@ -59,6 +59,7 @@ class TrainConfig:
     q_hidden: int = 128
     learn_std: bool = False
     codes_every_layer: bool = False
+    invariant_codes: int = 0
     train_subset: int = 0  # 0: the whole training set
     steps_per_epoch: int = 250
 
@@ -66,7 +67,7 @@ class TrainConfig:
         self.categorical_dims = tuple(int(k) for k in self.categorical_dims)
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
-        for name in ("steps", "train_subset", "noise_dim", "continuous_dim"):
+        for name in ("steps", "train_subset", "noise_dim", "continuous_dim", "invariant_codes"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ("batch_size", "steps_per_epoch", "q_hidden"):
@@ -85,6 +86,12 @@ class TrainConfig:
         if 0 < self.train_subset < self.batch_size:
             raise ValueError(f"train_subset ({self.train_subset}) is smaller than a batch ({self.batch_size})")
         self.latent_spec()  # validates the code layout
+        if self.invariant_codes > self.continuous_dim:
+            raise ValueError(f"invariant_codes ({self.invariant_codes}) is more than the "
+                             f"{self.continuous_dim} continuous codes")
+        if self.invariant_codes and not self.categorical_augmentation:
+            raise ValueError("invariant_codes are read from distorted images: categorical_augmentation "
+                             "(the distortion's strength) must be above 0")
 
     def latent_spec(self):
         return LatentSpec(self.noise_dim, self.categorical_dims, self.continuous_dim, self.noise_distribution,
@@ -146,7 +153,8 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
                                                          codes_every_layer=config.codes_every_layer)
         model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
                         continuous_weight=config.continuous_weight,
-                        categorical_augmentation=config.categorical_augmentation, seed=config.seed)
+                        categorical_augmentation=config.categorical_augmentation,
+                        invariant_codes=config.invariant_codes, seed=config.seed)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     # bfloat16 has float32's exponent range, so only float16 needs a loss-scaling optimizer.

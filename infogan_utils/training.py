@@ -26,7 +26,8 @@ from .augment import random_affine
 from .codes import LatentSpec, sample_latent_tensors
 from .data import as_float_images
 from .inference import SMALL_BATCH, generate_images, inference_function
-from .losses import discriminator_loss, generator_loss, information_losses, real_data_information
+from .losses import (discriminator_loss, gaussian_negative_log_likelihood, generator_loss, information_losses,
+                     real_data_information)
 
 
 @keras.saving.register_keras_serializable(package="infogan_utils")
@@ -45,15 +46,20 @@ class InfoGAN(keras.Model):
         categorical_augmentation: strength of the random rotation, shear, scale and shift
             (:func:`augment.random_affine`) applied to the generated images from which Q reads the
             categorical codes (1: up to 20 degrees, 0.3 shear, 15% scale, 2 pixels); 0 turns it off
-            and gives the paper's objective. The continuous codes are always read undistorted.
+            and gives the paper's objective. The continuous codes are read undistorted, except for
+            the first ``invariant_codes`` of them.
         augmentation_fraction: the share of each batch's generated images that Q reads again
             distorted, in (0, 1]: the first ``ceil(fraction * batch)`` of them. 1 distorts every one;
             0.5 halves the cost of the third pass of D (a noisier estimate of the same loss).
+        invariant_codes: how many continuous codes (from the first, c2) Q also reads from the
+            distorted images, so that they cannot be carried by pose (slant, size, position) and must be
+            carried by what survives the distortion, such as stroke thickness. 0 (the default) reads every
+            continuous code undistorted; needs ``categorical_augmentation`` above 0.
         seed: seeds the latent sampling inside ``train_step``.
     """
 
     def __init__(self, generator, discriminator, spec=None, categorical_weight=1.0,
-                 continuous_weight=1.0, categorical_augmentation=1.0, augmentation_fraction=1.0, seed=0, **kwargs):
+                 continuous_weight=1.0, categorical_augmentation=1.0, augmentation_fraction=1.0, invariant_codes=0, seed=0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
                             ("categorical_augmentation", categorical_augmentation)):
@@ -64,6 +70,12 @@ class InfoGAN(keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.spec = spec or LatentSpec()
+        if not 0 <= invariant_codes <= self.spec.continuous_dim:
+            raise ValueError(f"invariant_codes must lie between 0 and the number of continuous codes "
+                             f"({self.spec.continuous_dim}), got {invariant_codes}")
+        if invariant_codes and not categorical_augmentation:
+            raise ValueError("invariant_codes are read from distorted images: categorical_augmentation "
+                             "(the distortion's strength) must be above 0")
         if generator.input_shape[-1] != self.spec.input_dim:
             raise ValueError(
                 f"the generator takes inputs of size {generator.input_shape[-1]}, "
@@ -72,6 +84,7 @@ class InfoGAN(keras.Model):
         self.continuous_weight = float(continuous_weight)
         self.categorical_augmentation = float(categorical_augmentation)
         self.augmentation_fraction = float(augmentation_fraction)
+        self.invariant_codes = int(invariant_codes)
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Counted here rather than read from an optimizer: under mixed precision the loss-scale
         # optimizer skips the steps whose gradients overflow, and its count falls behind.
@@ -105,12 +118,16 @@ class InfoGAN(keras.Model):
             real_outputs = self.discriminator(real_images, training=True)
             fake_outputs = self.discriminator(fake_images, training=True)
             info = information_losses(self.spec, codes, fake_outputs)
-            if self.categorical_augmentation and self.categorical_weight and self.spec.categorical_dims:
+            distort_categories = bool(self.categorical_weight and self.spec.categorical_dims)
+            if self.categorical_augmentation and (distort_categories or self.invariant_codes):
                 count = self.distorted_count(batch_size)
                 distorted = random_affine(fake_images[:count], self.categorical_augmentation, self.seed_generator)
                 distorted_outputs = self.discriminator(distorted, training=True)
-                distorted_info = information_losses(self.spec, codes[:count], distorted_outputs)
-                info = info | {name: distorted_info[name] for name in ("categorical", "categorical_mi")}
+                if distort_categories:
+                    distorted_info = information_losses(self.spec, codes[:count], distorted_outputs)
+                    info = info | {name: distorted_info[name] for name in ("categorical", "categorical_mi")}
+                if self.invariant_codes:
+                    info["continuous"] = self.split_continuous_loss(codes, fake_outputs, distorted_outputs, count)
             info_loss = (self.categorical_weight * info["categorical"]
                          + self.continuous_weight * info["continuous"])
             d_loss = discriminator_loss(real_outputs["real_logit"], fake_outputs["real_logit"]) + info_loss
@@ -136,6 +153,23 @@ class InfoGAN(keras.Model):
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def split_continuous_loss(self, codes, fake_outputs, distorted_outputs, count):
+        """The continuous codes' loss with the first ``invariant_codes`` read from the distorted images
+        (the first ``count`` of the batch) and the others from the undistorted ones."""
+        _, continuous = self.spec.split(codes)
+        split = self.invariant_codes
+
+        def loss(outputs, rows, columns):
+            log_std = outputs.get("continuous_log_std")
+            return gaussian_negative_log_likelihood(
+                continuous[rows, columns], outputs["continuous_mean"][:, columns],
+                None if log_std is None else log_std[:, columns])
+
+        invariant = loss(distorted_outputs, slice(None, count), slice(None, split))
+        if split == self.spec.continuous_dim:
+            return invariant
+        return invariant + loss(fake_outputs, slice(None), slice(split, None))
 
     def distorted_count(self, batch_size):
         """How many of a batch's generated images Q reads distorted: ``ceil(augmentation_fraction * batch)``."""

@@ -257,7 +257,10 @@ def test_a_run_folder_with_another_configuration_is_refused(tiny_run):
     ({"continuous_weight": float("nan")}, "continuous_weight must be a finite number"),
     ({"d_learning_rate": float("inf")}, "d_learning_rate must be a positive finite number"),
     ({"noise_scale": float("nan")}, "noise_scale must be a positive finite number"),
-    ({"train_subset": 10}, "smaller than a batch")])
+    ({"train_subset": 10}, "smaller than a batch"),
+    ({"invariant_codes": -1}, "invariant_codes must not be negative"),
+    ({"invariant_codes": 3}, r"invariant_codes \(3\) is more than the 2 continuous codes"),
+    ({"invariant_codes": 1, "categorical_augmentation": 0.0}, "categorical_augmentation .* must be above 0")])
 def test_invalid_configurations(changes, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**changes)
@@ -452,3 +455,30 @@ def test_build_model_offers_bfloat16_without_loss_scaling_and_steps_per_executio
         keras.mixed_precision.set_global_policy("float32")
     with pytest.raises(ValueError, match="mixed_precision must be 'auto', True, False or 'bfloat16'"):
         build_model(TrainConfig(), mixed_precision="float16")
+
+
+def test_invariant_codes_read_the_first_continuous_codes_from_the_distorted_images():
+    spec = LatentSpec(noise_dim=4, categorical_dims=(3,), continuous_dim=2)
+    generator, discriminator = build_infogan_models(spec)
+    model = training.InfoGAN(generator, discriminator, spec, invariant_codes=1)
+    codes = np.array([[1, 0, 0, 0.5, -0.5], [0, 1, 0, 1.0, 0.0], [0, 0, 1, -1.0, 0.25]], "float32")
+    clean = {"continuous_mean": np.array([[0.5, 0.0], [0.0, 0.0], [0.0, 0.0]], "float32")}
+    distorted = {"continuous_mean": np.array([[0.0, 9.0], [1.0, 9.0]], "float32")}  # the first 2 images only
+    # c2 from the distorted pass: errors 0.5, 0 over 2 images; c3 from the clean pass: -0.5, 0, 0.25 over 3
+    expected = 0.5 * (0.5 ** 2 + 0.0) / 2 + 0.5 * (0.5 ** 2 + 0.0 + 0.25 ** 2) / 3
+    assert float(model.split_continuous_loss(codes, clean, distorted, 2)) == pytest.approx(expected)
+    # and a training step takes that path
+    model.compile(*training.make_optimizers(2e-4, 1e-3, 0.5), jit_compile=False)
+    images = np.random.default_rng(0).uniform(0, 1, (32, 28, 28, 1)).astype("float32")
+    logs = model.fit(images, batch_size=16, epochs=1, verbose=0).history
+    assert np.isfinite(logs["continuous_loss"][-1]) and logs["continuous_loss"][-1] > 0
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"invariant_codes": 3}, "invariant_codes must lie between 0 and the number of continuous codes"),
+    ({"invariant_codes": 1, "categorical_augmentation": 0.0}, "categorical_augmentation"),
+])
+def test_invariant_codes_are_checked(arguments, message):
+    generator, discriminator = build_infogan_models()
+    with pytest.raises(ValueError, match=message):
+        training.InfoGAN(generator, discriminator, LatentSpec(), **arguments)
