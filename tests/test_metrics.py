@@ -171,3 +171,39 @@ def test_code_roles_picks_the_slant_code_and_the_other_codes_attribute():
         ("c2", "width", 0.8, 0.2)
     with pytest.raises(ValueError, match="exactly two continuous codes"):
         metrics.code_roles({"c2": {"slant": 0.9, "width": 0.2, "thickness": 0.1}})
+
+
+def test_traversal_effect_on_small_tables():
+    values = [-1.0, 0.0, 1.0]
+    # two digits moved in opposite directions: no effect in the median, and the column means are flat
+    assert metrics.traversal_effect(values, [[1, 2, 3], [3, 2, 1]]) == {"within_rho": 0.0, "share": 0.0}
+    # both digits rise by 1 per step, 10 apart: column means 5, 6, 7 (variance 2/3) of a total variance 154/6
+    effect = metrics.traversal_effect(values, [[0, 1, 2], [10, 11, 12]])
+    assert effect["within_rho"] == pytest.approx(1.0)
+    assert effect["share"] == pytest.approx((2 / 3) / (154 / 6))
+    assert metrics.traversal_effect(values, [[5, 5, 5], [5, 5, 5]]) == {"within_rho": 0.0, "share": 0.0}
+    with pytest.raises(ValueError, match=r"measures must have shape \(n, 3\)"):
+        metrics.traversal_effect(values, [[1, 2], [3, 4]])
+
+
+class _BarModel:
+    """A stand-in generator: a vertical bar 2 to 6 pixels thick, set by the second continuous code (c3) alone."""
+
+    def __init__(self):
+        from infogan_utils.codes import LatentSpec
+        self.spec = LatentSpec()
+
+    def generate(self, noise, categorical, continuous):
+        images = np.zeros((len(continuous), 28, 28, 1), "float32")
+        for image, code in zip(images, continuous):
+            width = 2 + int(round(2 * (code[1] + 1)))
+            image[4:24, 12:12 + width] = 1.0
+        return images
+
+
+def test_code_effects_find_the_code_that_moves_an_attribute():
+    effects = metrics.code_effects(_BarModel(), n=6, values=np.linspace(-1, 1, 5))
+    assert set(effects) == {"c2", "c3"}
+    assert effects["c3"]["thickness"]["within_rho"] == pytest.approx(1.0)
+    assert effects["c3"]["thickness"]["share"] == pytest.approx(1.0)  # c3 alone sets the thickness
+    assert effects["c2"]["thickness"] == {"within_rho": 0.0, "share": 0.0}  # moving c2 changes nothing
