@@ -28,6 +28,9 @@ def build_parser():
     train.add_argument("--categorical-augmentation", type=float, default=defaults.categorical_augmentation,
                        help="strength of the random affine distortion of the images Q reads the categorical "
                             f"code from; 0 turns it off (default {defaults.categorical_augmentation})")
+    train.add_argument("--invariant-codes", type=int, default=defaults.invariant_codes,
+                       help="how many continuous codes (c2 first) Q also reads from the distorted images, so that "
+                            f"they cannot be carried by slant, size or position (default {defaults.invariant_codes})")
     train.add_argument("--d-learning-rate", type=float, default=defaults.d_learning_rate)
     train.add_argument("--g-learning-rate", type=float, default=defaults.g_learning_rate)
     train.add_argument("--noise-scale", type=float, default=defaults.noise_scale,
@@ -101,7 +104,8 @@ def _run(arguments):
             dataset=arguments.dataset.replace("-", "_"), steps=arguments.steps, batch_size=arguments.batch_size,
             seed=arguments.seed, categorical_weight=arguments.categorical_weight,
             continuous_weight=arguments.continuous_weight,
-            categorical_augmentation=arguments.categorical_augmentation, d_learning_rate=arguments.d_learning_rate,
+            categorical_augmentation=arguments.categorical_augmentation, invariant_codes=arguments.invariant_codes,
+            d_learning_rate=arguments.d_learning_rate,
             g_learning_rate=arguments.g_learning_rate, noise_scale=arguments.noise_scale,
             train_subset=arguments.train_subset,
             steps_per_epoch=arguments.steps_per_epoch)

@@ -32,6 +32,8 @@ def assert_one_line_error(result, fragment):
     (["--batch-size", "0"], "batch_size must be positive"),
     (["--categorical-weight", "-1"], "categorical_weight must be a finite number that is not negative"),
     (["--noise-scale", "0"], "noise_scale must be a positive finite number"),
+    (["--invariant-codes", "3"], "invariant_codes (3) is more than the 2 continuous codes"),
+    (["--invariant-codes", "1", "--categorical-augmentation", "0"], "(the distortion's strength) must be above 0"),
     (["--categorical-augmentation", "-1"], "categorical_augmentation must be a finite number that is not negative"),
     (["--categorical-augmentation", "nan"], "categorical_augmentation must be a finite number that is not negative"),
     (["--continuous-weight", "nan"], "continuous_weight must be a finite number that is not negative"),
