@@ -213,3 +213,12 @@ def test_the_codes_table_groups_the_runs_and_marks_a_longer_run(tmp_path):
         "| longer-training | (defaults), 10,000 steps | 0 | 0.9700 | c3 0.70 | c2 thickness 0.50 | 0.10 |",
         "| bfloat16 | (defaults), trained in mixed_bfloat16, no XLA | 1 | 0.9700 | c3 0.80 | c2 thickness 0.50 | 0.10 |"]
     assert lines[-2].startswith("Medians over the 1 fresh seeds of the defaults: slant code 0.90")
+
+
+def test_the_code_effects_table_gives_the_within_traversal_rho_and_the_share():
+    code_effects = load_benchmark("code_effects")
+    effect = {"slant": {"within_rho": -1.0, "share": 0.72}, "width": {"within_rho": 0.41, "share": 0.031},
+              "thickness": {"within_rho": 0.0, "share": 0.0}}
+    lines = code_effects.table([("runs/x", {"c3": effect})])
+    assert lines[0] == "| run | code | slant | width | thickness |"
+    assert lines[2] == "| runs/x | c3 | -1.00 (0.72) | +0.41 (0.03) | +0.00 (0.00) |"
