@@ -59,7 +59,8 @@ class InfoGAN(keras.Model):
     """
 
     def __init__(self, generator, discriminator, spec=None, categorical_weight=1.0,
-                 continuous_weight=1.0, categorical_augmentation=1.0, augmentation_fraction=1.0, invariant_codes=0, seed=0, **kwargs):
+                 continuous_weight=1.0, categorical_augmentation=1.0, augmentation_fraction=1.0, invariant_codes=0,
+                 seed=0, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
                             ("categorical_augmentation", categorical_augmentation)):
