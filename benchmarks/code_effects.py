@@ -17,9 +17,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from infogan_utils.checkpoints import restore_latest  # noqa: E402
 from infogan_utils.metrics import code_effects  # noqa: E402
-from infogan_utils.runs import RUN_FILES, build_model, read_config  # noqa: E402
+from infogan_utils.runs import load_run_model  # noqa: E402
 
 ATTRIBUTES = ("slant", "width", "thickness")
 
@@ -41,8 +40,7 @@ def main():
     arguments = parser.parse_args()
     rows = []
     for run_dir in map(pathlib.Path, arguments.runs):
-        model = build_model(read_config(run_dir), mixed_precision=False)
-        restore_latest(model, run_dir / RUN_FILES["checkpoint"])
+        model = load_run_model(run_dir)
         rows.append((str(run_dir), code_effects(model)))
         print("\n".join(table(rows[-1:])[2:]), flush=True)
     lines = ["# What the continuous codes control along traversals", "",

@@ -132,13 +132,11 @@ def export_pretrained(run_dir, path):
     and the category-to-digit map. The map is the Hungarian permutation fitted on the validation slice
     of the *training* set (:func:`~infogan_utils.runs.evaluate_validation`), so the test labels serve
     only to report the test metrics. Returns the path."""
-    from .checkpoints import restore_latest
-    from .runs import RUN_FILES, build_model, evaluate_run, evaluate_validation, read_config
+    from .runs import RUN_FILES, evaluate_run, evaluate_validation, load_run_model, read_config
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     config = read_config(run_dir)
-    model = build_model(config, mixed_precision=False)
-    restore_latest(model, run_dir / RUN_FILES["checkpoint"])
+    model = load_run_model(run_dir)
     metrics_path = run_dir / RUN_FILES["metrics"]
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else evaluate_run(run_dir, model=model)
     validation = evaluate_validation(run_dir, model=model)

@@ -295,17 +295,26 @@ def save_traversals(model, run_dir, values=np.linspace(-2.0, 2.0, 10)):
     return paths
 
 
+def load_run_model(run_dir):
+    """The model of a run folder, restored from its latest checkpoint and built in float32, so that its
+    figures are the same on every machine whatever it trained in."""
+    from .checkpoints import restore_latest
+
+    run_dir = pathlib.Path(run_dir)
+    model = build_model(read_config(run_dir), mixed_precision=False)
+    restore_latest(model, run_dir / RUN_FILES["checkpoint"])
+    return model
+
+
 def evaluate_run(run_dir, model=None, test_data=None):
     """Recompute ``metrics.json`` of a run from its saved weights (or from ``model``)."""
-    from .checkpoints import restore_latest
     from .data import load_dataset
     from .metrics import evaluate_model
 
     run_dir = pathlib.Path(run_dir)
     config = read_config(run_dir)
     if model is None:
-        model = build_model(config, mixed_precision=False)  # figures in float32 on every machine
-        restore_latest(model, run_dir / RUN_FILES["checkpoint"])
+        model = load_run_model(run_dir)
     if test_data is None:
         _, test_data = load_dataset(config.dataset)
     report = evaluate_model(model, *test_data)
@@ -338,15 +347,13 @@ def evaluate_validation(run_dir, model=None):
     and each continuous code's correlation with slant, width and thickness on ``CODE_SAMPLES``
     generated digits (:func:`metrics.continuous_code_correlations`). Reads no test label. Returns
     the report."""
-    from .checkpoints import restore_latest
     from .data import load_dataset, validation_split
     from .metrics import clustering_report, continuous_code_correlations
 
     run_dir = pathlib.Path(run_dir)
     config = read_config(run_dir)
     if model is None:
-        model = build_model(config, mixed_precision=False)  # figures in float32 on every machine
-        restore_latest(model, run_dir / RUN_FILES["checkpoint"])
+        model = load_run_model(run_dir)
     (x_train, y_train), _ = load_dataset(config.dataset)
     images, labels = validation_split(x_train, y_train)
     size = model.spec.categorical_dims[0]
