@@ -266,7 +266,8 @@ def as_float_images(images):
 
 
 def make_dataset(images, batch_size=128, seed=0, repeat=True, start_step=0):
-    """A shuffled, batched, prefetched ``tf.data.Dataset`` of images in [0, 1].
+    """A shuffled, batched, prefetched ``tf.data.Dataset`` of images in [0, 1], without autotuning
+    (:func:`without_autotuning`).
 
     Every pass over the images is a fresh permutation drawn from ``(seed, pass number)`` alone, and
     incomplete final batches are dropped, so every batch has ``batch_size`` images and batch ``s``
@@ -294,7 +295,24 @@ def make_dataset(images, batch_size=128, seed=0, repeat=True, start_step=0):
 
     passes = tf.data.Dataset.counter(first_pass) if repeat else tf.data.Dataset.range(first_pass, first_pass + 1)
     dataset = passes.flat_map(batches_of_pass).skip(skip)
-    return dataset.map(lambda indices: tf.gather(images, indices)).prefetch(tf.data.AUTOTUNE)
+    return without_autotuning(dataset.map(lambda indices: tf.gather(images, indices)).prefetch(2))
+
+
+def without_autotuning(dataset):
+    """``dataset`` with tf.data's autotuning turned off, so that an iterator over it closes at once.
+
+    An autotuned pipeline runs a thread that sleeps between tuning rounds, 10 ms, then 20, 40, ... up to
+    a minute. When its iterator is destroyed (at the end of every ``model.fit`` call and every ``for``
+    loop over the dataset) TensorFlow 2.21 often waits for that sleep to end, so ``fit`` can return up to
+    the length of the current sleep after its last batch: 1 to 10 s for a call of a few seconds, up to a
+    minute for a whole run (``benchmarks/STALL.md``). A fixed ``prefetch`` and cheap ``map`` steps, as in
+    :func:`make_dataset`, need no tuning. ``InfoGAN.fit`` applies this to any ``tf.data.Dataset`` it gets.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
 
 
 def _find_file(name):

@@ -24,7 +24,7 @@ from keras import ops
 
 from .augment import random_affine
 from .codes import LatentSpec, sample_latent_tensors
-from .data import as_float_images
+from .data import as_float_images, without_autotuning
 from .inference import SMALL_BATCH, generate_images, inference_function
 from .losses import (discriminator_loss, gaussian_negative_log_likelihood, generator_loss, information_losses,
                      real_data_information)
@@ -105,6 +105,13 @@ class InfoGAN(keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    def fit(self, x=None, *args, **kwargs):
+        """``keras.Model.fit``; a ``tf.data.Dataset`` is trained on without tf.data's autotuning, which
+        would otherwise keep ``fit`` waiting for seconds after its last batch (:func:`data.without_autotuning`)."""
+        if isinstance(x, tf.data.Dataset):
+            x = without_autotuning(x)
+        return super().fit(x, *args, **kwargs)
 
     def call(self, latent, training=False):
         return self.generator(latent, training=training)
