@@ -15,7 +15,7 @@ median, no seed is below 0.96, its median slant-code and other-code correlations
 the defaults', and its median largest cross-correlation is at most 0.3.
 
 ``--speed-lever`` applies the second rule, fixed before the runs of the first speed lever judged by it
-(training in bfloat16 without XLA, issue 14) finished: a change that only makes training cheaper is
+(training in bfloat16 without XLA) finished: a change that only makes training cheaper is
 adopted when it loses nothing that matters, over the same seeds as the defaults: its median validation accuracy is
 at most 0.005 below the defaults', no seed is below 0.96, its median slant-code and other-code
 correlations are each at most 0.05 below the defaults', and its median largest cross-correlation is

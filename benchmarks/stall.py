@@ -43,12 +43,16 @@ class BatchStamps(keras.callbacks.Callback):
     def __init__(self, sleep=0.0):
         super().__init__()
         self.sleep = sleep
-        self.last = None
+        self.stamps = []
+
+    @property
+    def last(self):
+        return self.stamps[-1]
 
     def on_train_batch_end(self, batch, logs=None):
         if self.sleep:
             time.sleep(self.sleep)
-        self.last = time.perf_counter()
+        self.stamps.append(time.perf_counter())
 
 
 def pipeline(images, kind, prefetch, autotune):
@@ -94,18 +98,19 @@ def main(argv=None):
     fit = model.fit if arguments.autotune == "off" else (lambda *a, **k: keras.Model.fit(model, *a, **k))
     print(f"{mode}; pipeline {arguments.pipeline}, prefetch {arguments.prefetch}, autotune {arguments.autotune}; "
           f"{arguments.steps} steps a call")
-    tails, totals = [], []
+    tails, totals, steps = [], [], []
     for call in range(arguments.calls + 1):  # call 0 warms up (tracing, compilation)
         dataset = pipeline(images, arguments.pipeline, arguments.prefetch, arguments.autotune)
         if arguments.model == "tiny":
             dataset = dataset.map(lambda x: (x, tf.zeros((tf.shape(x)[0], 1))))
         stamps = BatchStamps(arguments.batch_sleep)
         started = time.perf_counter()
-        fit(dataset, epochs=1, steps_per_epoch=arguments.steps, callbacks=[stamps], verbose=0)
+        fit(dataset, epochs=1, steps_per_epoch=arguments.steps, callbacks=[stamps], verbose=0, shuffle=False)
         returned = time.perf_counter()
         if call:
             tails.append(returned - stamps.last)
             totals.append(returned - started)
+            steps.extend(np.diff(stamps.stamps))
         print(f"call {call}{' (warm-up)' if call == 0 else ''}: total {returned - started:6.2f} s, "
               f"last batch -> return {returned - stamps.last:6.2f} s (started at {started - PROCESS_START:.2f} s "
               f"after start-up)", flush=True)
@@ -113,7 +118,8 @@ def main(argv=None):
     print(f"summary: {len(tails)} calls; last batch -> return: median {np.median(tails):.3f} s, "
           f"max {tails.max():.3f} s, {int((tails <= 0.5).sum())} of {len(tails)} within 0.5 s; "
           f"whole calls: median {np.median(totals):.2f} s, "
-          f"{arguments.steps * 128 * len(totals) / sum(totals):.0f} images/s over all calls")
+          f"{arguments.steps * 128 * len(totals) / sum(totals):.0f} images/s over all calls; "
+          f"median step {1000 * np.median(steps):.1f} ms ({128 / np.median(steps):.0f} images/s)")
 
 
 if __name__ == "__main__":

@@ -115,6 +115,20 @@ class TorchInfoGAN:
         return (sum(p.numel() for p in self.generator.parameters()),
                 sum(p.numel() for p in self.discriminator.parameters()))
 
+    def check_architecture(self, generator, discriminator):
+        """Raise ValueError unless the reference has the Keras networks' weights: the generator's layer by
+        layer in the same order, the discriminator's as a multiset (the reference puts the real/fake head
+        right after the trunk, Keras last) plus the reference's learned log-variance, Linear(128, 2)."""
+        def sizes(weights):
+            return [int(math.prod(weight.shape)) for weight in weights]
+
+        if sizes(self.generator.parameters()) != sizes(generator.trainable_weights):
+            raise ValueError("the PyTorch reference's generator differs from the package's")
+        reference = sizes(self.discriminator.parameters())
+        if reference[-2:] != [128 * CONTINUOUS, CONTINUOUS] or \
+                sorted(reference[:-2]) != sorted(sizes(discriminator.trainable_weights)):
+            raise ValueError("the PyTorch reference's discriminator differs from the package's")
+
     def sample_latent(self, batch_size):
         noise = torch.rand(batch_size, NOISE_DIM) * 2 - 1
         categories = torch.randint(0, CATEGORIES, (batch_size,))

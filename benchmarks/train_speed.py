@@ -279,7 +279,9 @@ def parameter_counts(torch_reference):
              f"{trainable(model.discriminator):,}"]
     if torch_reference is None:
         return [lines[0] + "."]
-    generator, discriminator = torch_reference.TorchInfoGAN().parameter_count()
+    reference = torch_reference.TorchInfoGAN()
+    reference.check_architecture(model.generator, model.discriminator)  # a drifted reference stops the benchmark
+    generator, discriminator = reference.parameter_count()
     extra = discriminator - trainable(model.discriminator)
     lines[0] += (f"; PyTorch reference {generator:,} and {discriminator:,} ({extra:+,}: the reference's Q head "
                  "also predicts a log-variance for the two continuous codes, Linear(128, 2); the package's "

@@ -1,38 +1,54 @@
 """The command line: ``python -m infogan_utils train|evaluate|export`` (also installed as ``infogan``).
 
-Bad arguments end with a one-line message and exit code 2, never a traceback.
+Bad arguments end with a one-line message and exit code 2, never a traceback. An error raised inside
+TensorFlow or Keras is not an input error: it keeps its traceback.
 """
 
 import argparse
 import os
+import pathlib
 import sys
 
 from .runs import TrainConfig
 
-DEFAULT_OUT = "runs/mnist-seed0"
+# A reader's own runs go here: git ignores it, so no command of theirs rewrites the project's committed runs.
+DEFAULT_OUT = "my-runs/{dataset}-seed{seed}"
+PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="infogan", description="Train and evaluate InfoGAN on MNIST.")
+    parser = argparse.ArgumentParser(prog="infogan", description="Train, evaluate and export InfoGAN runs on MNIST "
+                                     "or Fashion-MNIST.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train (or resume) a run with the paper's defaults")
     defaults = TrainConfig()
     train.add_argument("--steps", type=int, default=defaults.steps, help="updates in total (default 5000)")
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument("--dataset", default=defaults.dataset, help="mnist or fashion_mnist")
-    train.add_argument("--out", default=None, help=f"run folder (default {DEFAULT_OUT} for MNIST)")
-    train.add_argument("--categorical-weight", type=float, default=defaults.categorical_weight)
-    train.add_argument("--continuous-weight", type=float, default=defaults.continuous_weight)
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                       help=f"images per update (default {defaults.batch_size})")
+    train.add_argument("--seed", type=int, default=defaults.seed,
+                       help="seeds the weights, the batches and the latent draws (default %(default)s)")
+    train.add_argument("--dataset", default=defaults.dataset, help="mnist or fashion-mnist (default %(default)s)")
+    train.add_argument("--out", default=None,
+                       help="run folder (default my-runs/DATASET-seedSEED, which git ignores); the same folder "
+                            "again resumes from its checkpoint")
+    train.add_argument("--overwrite", action="store_true",
+                       help="train into a folder that holds results but no checkpoint (such as a committed run), "
+                            "replacing its results")
+    train.add_argument("--categorical-weight", type=float, default=defaults.categorical_weight,
+                       help="lambda of the categorical code's information term (default %(default)s)")
+    train.add_argument("--continuous-weight", type=float, default=defaults.continuous_weight,
+                       help="lambda of the continuous codes' information term (default %(default)s)")
     train.add_argument("--categorical-augmentation", type=float, default=defaults.categorical_augmentation,
                        help="strength of the random affine distortion of the images Q reads the categorical "
                             f"code from; 0 turns it off (default {defaults.categorical_augmentation})")
     train.add_argument("--invariant-codes", type=int, default=defaults.invariant_codes,
                        help="how many continuous codes (c2 first) Q also reads from the distorted images, so that "
                             f"they cannot be carried by slant, size or position (default {defaults.invariant_codes})")
-    train.add_argument("--d-learning-rate", type=float, default=defaults.d_learning_rate)
-    train.add_argument("--g-learning-rate", type=float, default=defaults.g_learning_rate)
+    train.add_argument("--d-learning-rate", type=float, default=defaults.d_learning_rate,
+                       help="Adam's learning rate for D and the Q head (default %(default)s)")
+    train.add_argument("--g-learning-rate", type=float, default=defaults.g_learning_rate,
+                       help="Adam's learning rate for G (default %(default)s)")
     train.add_argument("--noise-scale", type=float, default=defaults.noise_scale,
                        help=f"the noise z is multiplied by this (default {defaults.noise_scale})")
     train.add_argument("--train-subset", type=int, default=0, help="train on the first N images only")
@@ -52,7 +68,7 @@ def build_parser():
 
     export = commands.add_parser("export", help="export RUN_DIR's weights as a pretrained model file")
     export.add_argument("run_dir")
-    export.add_argument("file", help="the .npz file to write, e.g. infogan_utils/pretrained/mnist.npz")
+    export.add_argument("file", help="the .npz file to write, e.g. my-model.npz")
     return parser
 
 
@@ -61,13 +77,23 @@ def main(argv=None):
     arguments = parser.parse_args(argv)
     try:
         return _run(arguments)
-    except ValueError as error:  # our errors are one line by design
+    except ValueError as error:
+        if not _raised_by_the_package(error):  # a bug or a library's complaint: the traceback says where
+            raise
         parser.exit(2, f"infogan {arguments.command}: error: {error}\n")
     except OSError as error:  # a file or folder that cannot be read or written
         where = f": {error.filename}" if error.filename else ""
         parser.exit(2, f"infogan {arguments.command}: error: {error.strerror or error}{where}\n")
     except KeyboardInterrupt:
         parser.exit(130, "interrupted; the last checkpoint is intact, run the same command to resume\n")
+
+
+def _raised_by_the_package(error):
+    """True when ``error`` was raised by this package's own code: its input checks, one line by design."""
+    trace = error.__traceback__
+    while trace.tb_next is not None:
+        trace = trace.tb_next
+    return pathlib.Path(trace.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE_DIR)
 
 
 def _import_tensorflow_quietly():
@@ -101,7 +127,7 @@ def _run(arguments):
 
     if arguments.command == "train":
         config = TrainConfig(
-            dataset=arguments.dataset.replace("-", "_"), steps=arguments.steps, batch_size=arguments.batch_size,
+            dataset={"fashion-mnist": "fashion_mnist"}.get(arguments.dataset, arguments.dataset), steps=arguments.steps, batch_size=arguments.batch_size,
             seed=arguments.seed, categorical_weight=arguments.categorical_weight,
             continuous_weight=arguments.continuous_weight,
             categorical_augmentation=arguments.categorical_augmentation, invariant_codes=arguments.invariant_codes,
@@ -109,13 +135,14 @@ def _run(arguments):
             g_learning_rate=arguments.g_learning_rate, noise_scale=arguments.noise_scale,
             train_subset=arguments.train_subset,
             steps_per_epoch=arguments.steps_per_epoch)
-        out = arguments.out or f"runs/{config.dataset.replace('_', '-')}-seed{config.seed}"
+        out = arguments.out or DEFAULT_OUT.format(dataset=config.dataset.replace("_", "-"), seed=config.seed)
         if arguments.export and os.path.isdir(arguments.export):
             raise ValueError(f"--export {arguments.export} is a folder; name the .npz file to write")
         _import_tensorflow_quietly()  # after the arguments are checked: a mistake is reported at once
         # A live progress bar on a terminal, one line per epoch in a log file.
         verbose = 0 if arguments.quiet else (1 if sys.stdout.isatty() else 2)
-        train_run(out, config, verbose=verbose, jit_compile=True if arguments.exact else "auto")
+        train_run(out, config, verbose=verbose, jit_compile=True if arguments.exact else "auto",
+                  overwrite=arguments.overwrite)
         print(f"Wrote {out}/metrics.json")
         if arguments.export:
             print(f"Exported {export_pretrained(out, arguments.export)}")

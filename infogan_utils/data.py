@@ -3,9 +3,10 @@
 The loaders look for the data in this order:
 
 1. the folder named by the ``INFOGAN_DATA_DIR`` environment variable, if set;
-2. the repository's ``data/`` folder (the download cache);
+2. the download cache: the repository's ``data/`` folder in a checkout, ``~/.cache/infogan-utils`` for an
+   installed package;
 3. for Fashion-MNIST, the IDX files of Debian's ``dataset-fashion-mnist`` package;
-4. a download with :func:`keras.utils.get_file` into ``data/``, checked against its SHA-256.
+4. a download with :func:`keras.utils.get_file` into the download cache, checked against its SHA-256.
 
 :func:`load_image_folder` reads a folder of image files (any size, colour or not) into the same
 uint8 (n, 28, 28) layout as MNIST's images.
@@ -20,7 +21,18 @@ import zipfile
 import numpy as np
 
 PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
-DEFAULT_DATA_DIR = PACKAGE_DIR.parent / "data"
+
+
+def _default_data_dir():
+    """The checkout's ``data/`` folder; for an installed package (Colab, pip), a per-user cache, so that a
+    download never lands inside ``site-packages``."""
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "notebooks").is_dir():
+        return checkout / "data"
+    return pathlib.Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "infogan-utils"
+
+
+DEFAULT_DATA_DIR = _default_data_dir()
 DEBIAN_FASHION_MNIST_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"

@@ -18,6 +18,8 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
+from .data import as_float_images
+
 # Batches up to this size go through the compiled function in ``generate`` and ``predict_codes``;
 # larger ones keep ``predict``, which splits them into batches and bounds the memory used.
 SMALL_BATCH = 256
@@ -72,3 +74,28 @@ def generate_images(generator, latent, batch_size=500):
         return run_generator(generator, latent)
     return np.asarray(generator.predict(np.asarray(latent, dtype="float32"), batch_size=batch_size, verbose=0),
                       dtype="float32")
+
+
+def predict_codes(discriminator, spec, images, batch_size=500):
+    """Run the Q head: returns (n, sum of categorical sizes) probabilities and (n, continuous_dim) means.
+
+    ``images`` are in [0, 1]; integer (uint8, 0..255) images are scaled to [0, 1] first.
+    """
+    images = as_float_images(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[1:] != tuple(discriminator.input_shape[1:]):
+        raise ValueError(f"images must have shape (n, {', '.join(map(str, discriminator.input_shape[1:]))}),"
+                         f" got {images.shape}")
+    if len(images) <= SMALL_BATCH:  # a compiled call is much faster than predict() for a few images (widget redraws)
+        outputs = inference_function(discriminator)(images)
+    else:
+        outputs = discriminator.predict(images, batch_size=batch_size, verbose=0)
+    probabilities, start = [], 0
+    for size in spec.categorical_dims:
+        logits = outputs["categorical_logits"][:, start:start + size]
+        probabilities.append(np.asarray(tf.nn.softmax(logits, axis=-1)))
+        start += size
+    probabilities = np.concatenate(probabilities, axis=1) if probabilities else np.zeros((len(images), 0))
+    means = outputs.get("continuous_mean", np.zeros((len(images), 0), "float32"))
+    return probabilities.astype("float32"), np.asarray(means, "float32")

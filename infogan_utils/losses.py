@@ -58,7 +58,12 @@ def categorical_entropy(sizes):
 
 def categorical_mutual_information(one_hot_codes, logits, size):
     r"""The lower-bound estimate :math:`L_I = H(c) - CE` for one uniform ``size``-way code; at most :math:`\ln` size."""
-    return math.log(size) - categorical_cross_entropy(one_hot_codes, logits)
+    return information_from_cross_entropy(categorical_cross_entropy(one_hot_codes, logits), size)
+
+
+def information_from_cross_entropy(cross_entropy, size):
+    r"""InfoGAN's bound :math:`L_I = H(c) - CE = \ln K - CE` for a uniform ``K = size``-way code."""
+    return math.log(size) - cross_entropy
 
 
 def continuous_mutual_information(codes, mean, log_std=None):
@@ -108,7 +113,7 @@ def information_losses(spec, codes, q_outputs):
             part_logits = logits[:, start:start + size]
             cross_entropy = categorical_cross_entropy(part, part_logits)
             losses["categorical"] = losses["categorical"] + cross_entropy
-            losses["categorical_mi"] = losses["categorical_mi"] + math.log(size) - cross_entropy
+            losses["categorical_mi"] = losses["categorical_mi"] + information_from_cross_entropy(cross_entropy, size)
             start += size
     if spec.continuous_dim:
         losses["continuous"] = gaussian_negative_log_likelihood(

@@ -67,8 +67,11 @@ def mutual_information_estimate(probabilities, categories):
     with known ``categories``. It approaches ln K (K categories) when Q recovers c perfectly."""
     probabilities = np.asarray(probabilities, dtype=np.float64)
     categories = np.asarray(categories).astype(np.int64)
+    from .losses import information_from_cross_entropy  # here: importing losses imports Keras
+
     picked = probabilities[np.arange(len(categories)), categories]
-    return float(math.log(probabilities.shape[1]) + np.mean(np.log(np.maximum(picked, 1e-12))))
+    cross_entropy = -np.mean(np.log(np.maximum(picked, 1e-12)))
+    return float(information_from_cross_entropy(cross_entropy, probabilities.shape[1]))
 
 
 def clustering_report(labels, clusters, n_clusters=None):
@@ -300,7 +303,7 @@ def describe_code(correlations, threshold=0.3):
 
 
 def code_roles(correlations):
-    """How cleanly two continuous codes split slant from width or thickness (issue 12's measure).
+    """How cleanly two continuous codes split slant from width or thickness (the measure the code levers are judged on, benchmarks/README.md).
 
     ``correlations`` is :func:`continuous_code_correlations`' result for a model with two
     continuous codes. The *slant code* is the code with the larger ``|rho|`` with slant, the other

@@ -120,7 +120,7 @@ class PretrainedInfoGAN:
 
         Returns (n, K) class probabilities (column ``k`` is class ``k``) and (n, continuous_dim) means.
         """
-        from .training import predict_codes
+        from .inference import predict_codes
 
         probabilities, means = predict_codes(self.discriminator, self.latent_spec, images, batch_size)
         probabilities = probabilities[:, :self.latent_spec.categorical_dims[0]]
@@ -138,8 +138,10 @@ def export_pretrained(run_dir, path):
     config = read_config(run_dir)
     model = load_run_model(run_dir)
     metrics_path = run_dir / RUN_FILES["metrics"]
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else evaluate_run(run_dir, model=model)
-    validation = evaluate_validation(run_dir, model=model)
+    # Exporting reads the run and writes only the file it is asked for.
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else \
+        evaluate_run(run_dir, model=model, write=False)
+    validation = evaluate_validation(run_dir, model=model, write=False)
     arrays = variables_to_arrays({"generator": model.generator.weights,
                                   "discriminator": model.discriminator.weights}, dtype="float16")
     meta = {"spec": model.spec.to_dict(), "config": config.to_dict(),

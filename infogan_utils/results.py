@@ -127,8 +127,7 @@ class TrainedRun:
         state: for generating and reading codes, not for resuming), with its own category numbering,
         the one ``metrics["cluster_to_label"]`` refers to."""
         from .pretrained import load_pretrained
-        from .runs import TrainConfig
-        from .training import InfoGAN
+        from .runs import TrainConfig, infogan_from_config
 
         if not self.has_model:
             raise ValueError(f"the weights of {self.name} are not shipped with the package; train the run "
@@ -136,9 +135,6 @@ class TrainedRun:
         shipped = load_pretrained(WEIGHTS[self.name])
         if TrainConfig.from_dict(shipped.config) != self.config:
             raise ValueError(f"the shipped model {WEIGHTS[self.name]!r} was not trained with {self.name}'s settings")
-        model = InfoGAN(shipped.generator, shipped.discriminator, shipped.spec,
-                        categorical_weight=self.config.categorical_weight,
-                        continuous_weight=self.config.continuous_weight,
-                        categorical_augmentation=self.config.categorical_augmentation, seed=self.config.seed)
+        model = infogan_from_config(self.config, shipped.generator, shipped.discriminator)
         model.step_counter.assign(self.metrics["steps"])
         return model

@@ -8,6 +8,7 @@ again on the same folder resumes from the last checkpoint, and :func:`evaluate_r
 import dataclasses
 import json
 import math
+import os
 import pathlib
 import time
 
@@ -26,6 +27,22 @@ RUN_FILES = {
     "timing": "timing.json",
     "validation": "validation.json",
 }
+
+
+def check_objective(categorical_weight, continuous_weight, categorical_augmentation, invariant_codes,
+                    continuous_dim):
+    """Raise ValueError unless the objective's settings make sense together (:class:`TrainConfig` and
+    :class:`~infogan_utils.training.InfoGAN` both check them here)."""
+    for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
+                        ("categorical_augmentation", categorical_augmentation)):
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
+    if not 0 <= invariant_codes <= continuous_dim:
+        raise ValueError(f"invariant_codes ({invariant_codes}) must lie between 0 and the {continuous_dim} "
+                         "continuous codes")
+    if invariant_codes and not categorical_augmentation:
+        raise ValueError("invariant_codes are read from distorted images: categorical_augmentation "
+                         "(the distortion's strength) must be above 0")
 
 
 @dataclasses.dataclass
@@ -67,7 +84,7 @@ class TrainConfig:
         self.categorical_dims = tuple(int(k) for k in self.categorical_dims)
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
-        for name in ("steps", "train_subset", "noise_dim", "continuous_dim", "invariant_codes"):
+        for name in ("steps", "train_subset", "noise_dim", "continuous_dim"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ("batch_size", "steps_per_epoch", "q_hidden"):
@@ -79,19 +96,11 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive finite number, got {value}")
         if not 0 <= self.beta_1 < 1:
             raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1}")
-        for name in ("categorical_weight", "continuous_weight", "categorical_augmentation"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
         if 0 < self.train_subset < self.batch_size:
             raise ValueError(f"train_subset ({self.train_subset}) is smaller than a batch ({self.batch_size})")
         self.latent_spec()  # validates the code layout
-        if self.invariant_codes > self.continuous_dim:
-            raise ValueError(f"invariant_codes ({self.invariant_codes}) is more than the "
-                             f"{self.continuous_dim} continuous codes")
-        if self.invariant_codes and not self.categorical_augmentation:
-            raise ValueError("invariant_codes are read from distorted images: categorical_augmentation "
-                             "(the distortion's strength) must be above 0")
+        check_objective(self.categorical_weight, self.continuous_weight, self.categorical_augmentation,
+                        self.invariant_codes, self.continuous_dim)
 
     def latent_spec(self):
         return LatentSpec(self.noise_dim, self.categorical_dims, self.continuous_dim, self.noise_distribution,
@@ -126,7 +135,7 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
       (1.15x float32 with XLA on the project's machine; with XLA, bfloat16 is slower than float32);
     - on any other CPU: float32, compiled with XLA.
 
-    Pass ``jit_compile=True`` for the *exact* mode: float32 with XLA on a CPU, in which the same
+    Pass ``jit_compile=True`` for the *exact* mode: float32 with XLA on any device, in which the same
     configuration and seed give bit-identical weights on the same machine, and a resumed run is
     bit-identical to one that never stopped. Without XLA the default objective, whose step runs D
     three times (real, generated and distorted images), repeats only to float rounding: each trace
@@ -140,7 +149,7 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     import keras
 
     from .models import build_infogan_models
-    from .training import InfoGAN, make_optimizers
+    from .training import make_optimizers
 
     jit_compile, mixed_precision = resolve_compute(jit_compile, mixed_precision)
     policy = "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16" if mixed_precision else "float32"
@@ -151,10 +160,7 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
         spec = config.latent_spec()
         generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std,
                                                          codes_every_layer=config.codes_every_layer)
-        model = InfoGAN(generator, discriminator, spec, categorical_weight=config.categorical_weight,
-                        continuous_weight=config.continuous_weight,
-                        categorical_augmentation=config.categorical_augmentation,
-                        invariant_codes=config.invariant_codes, seed=config.seed)
+        model = infogan_from_config(config, generator, discriminator)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     # bfloat16 has float32's exponent range, so only float16 needs a loss-scaling optimizer.
@@ -165,20 +171,49 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     return model
 
 
+def infogan_from_config(config, generator, discriminator):
+    """The :class:`~infogan_utils.training.InfoGAN` of ``config`` around built networks (not compiled)."""
+    from .training import InfoGAN
+
+    return InfoGAN(generator, discriminator, config.latent_spec(), categorical_weight=config.categorical_weight,
+                   continuous_weight=config.continuous_weight,
+                   categorical_augmentation=config.categorical_augmentation,
+                   invariant_codes=config.invariant_codes, seed=config.seed)
+
+
+# INFOGAN_COMPUTE forces what build_model chooses when both its arguments are "auto", so that one machine can
+# train as another would (the tests run the numerical and learning checks in each mode).
+COMPUTE_MODES = {
+    "exact": (True, False),  # float32 with XLA: a CPU without bfloat16 instructions, or --exact anywhere
+    "bfloat16": (False, "bfloat16"),  # a CPU with bfloat16 instructions
+    "float16": (True, True),  # a GPU: float16 with loss scaling, XLA
+}
+
+
 def resolve_compute(jit_compile="auto", mixed_precision="auto"):
     """``(jit_compile, mixed_precision)`` with every ``"auto"`` replaced by what :func:`build_model` chooses
     on this machine: ``(True, True)`` on a GPU, ``(False, "bfloat16")`` on a CPU with bfloat16 instructions
-    when both are ``"auto"``, and XLA with float32 otherwise."""
+    when both are ``"auto"``, and XLA with float32 otherwise. ``jit_compile=True`` alone is the exact mode,
+    float32 with XLA, on a GPU too. The environment variable ``INFOGAN_COMPUTE`` (``exact``, ``bfloat16``
+    or ``float16``) replaces the machine's choice when both are ``"auto"``."""
     from .training import cpu_has_bfloat16, gpu_available
 
     if mixed_precision not in ("auto", True, False, "bfloat16"):
         raise ValueError(f"mixed_precision must be 'auto', True, False or 'bfloat16', got {mixed_precision!r}")
     if jit_compile not in ("auto", True, False):
         raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
-    if jit_compile == "auto" and mixed_precision == "auto" and not gpu_available() and cpu_has_bfloat16():
-        return False, "bfloat16"
-    return (True if jit_compile == "auto" else jit_compile,
-            gpu_available() if mixed_precision == "auto" else mixed_precision)
+    forced = os.environ.get("INFOGAN_COMPUTE", "")
+    if forced and forced not in COMPUTE_MODES:
+        raise ValueError(f"INFOGAN_COMPUTE must be one of {', '.join(COMPUTE_MODES)}, got {forced!r}")
+    if jit_compile == "auto" and mixed_precision == "auto":
+        if forced:
+            return COMPUTE_MODES[forced]
+        if gpu_available():
+            return COMPUTE_MODES["float16"]
+        return COMPUTE_MODES["bfloat16"] if cpu_has_bfloat16() else COMPUTE_MODES["exact"]
+    if mixed_precision == "auto":
+        mixed_precision = False if jit_compile is True else gpu_available()
+    return (True if jit_compile == "auto" else jit_compile), mixed_precision
 
 
 def read_config(run_dir):
@@ -193,7 +228,7 @@ def read_config(run_dir):
 
 
 def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precision="auto", evaluate=True,
-              callbacks=()):
+              callbacks=(), overwrite=False):
     """Train (or resume) the run in ``run_dir`` and write its outputs; returns ``(model, metrics)``.
 
     If ``run_dir`` already holds a run, its configuration must match ``config`` except for
@@ -202,6 +237,9 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     (``jit_compile=True``, see :func:`build_model`), bit-identical weights. A refused call writes nothing.
     ``jit_compile`` and ``mixed_precision`` go to :func:`build_model`; the test metrics are always
     computed in float32, from the checkpoint when the run trained in mixed precision.
+
+    A folder that holds a run's results but no checkpoint (a committed run: git keeps its figures, not its
+    weights) is refused unless ``overwrite``, which trains it from scratch and replaces those results.
     """
     import keras
 
@@ -221,12 +259,17 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
         if differences:
             raise ValueError(f"{run_dir} holds a run with another configuration "
                              f"({', '.join(differences)} differ); choose another --out folder")
+    results = [name for key, name in RUN_FILES.items()
+               if key not in ("config", "checkpoint") and (run_dir / name).exists()]
+    has_checkpoint = checkpoint_path.exists() or previous_path(checkpoint_path).exists()
+    if results and not has_checkpoint and not overwrite:
+        raise ValueError(f"{run_dir} holds the results of a run ({', '.join(results)}) but no checkpoint to resume "
+                         "from; choose another --out folder, or pass --overwrite to replace them")
     if checkpoint_path.exists():
         stored_steps = _checkpoint_steps(checkpoint_path)
         if stored_steps is not None and config.steps < stored_steps:
             raise ValueError(f"{run_dir} has already trained {stored_steps} steps; ask for at least that many "
                              f"(got steps={config.steps}) or choose another --out folder")
-    run_dir.mkdir(parents=True, exist_ok=True)
     (x_train, _), (x_test, y_test) = load_dataset(config.dataset)
     if config.train_subset:
         x_train = x_train[:config.train_subset]
@@ -239,6 +282,10 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
                              f"(got steps={config.steps})")
         if verbose:
             print(f"Resuming {run_dir} from step {initial_step}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if results and not has_checkpoint:  # overwrite: nothing of the replaced run may leak into the new one
+        for name in results:
+            (run_dir / name).unlink()
     write_json(config_path, config.to_dict())
     if verbose:
         print(f"Training on {describe_device()}: {config.steps} steps of {config.batch_size} images")
@@ -306,8 +353,9 @@ def load_run_model(run_dir):
     return model
 
 
-def evaluate_run(run_dir, model=None, test_data=None):
-    """Recompute ``metrics.json`` of a run from its saved weights (or from ``model``)."""
+def evaluate_run(run_dir, model=None, test_data=None, write=True):
+    """Recompute ``metrics.json`` of a run from its saved weights (or from ``model``); returns the metrics
+    (``write=False``: without writing them)."""
     from .data import load_dataset
     from .metrics import evaluate_model
 
@@ -334,19 +382,20 @@ def evaluate_run(run_dir, model=None, test_data=None):
         "cluster_to_label": report["cluster_to_label"],
         "config": config.to_dict(),
     }
-    write_json(run_dir / RUN_FILES["metrics"], metrics)
+    if write:
+        write_json(run_dir / RUN_FILES["metrics"], metrics)
     return metrics
 
 
 CODE_SAMPLES = 5000
 
 
-def evaluate_validation(run_dir, model=None):
+def evaluate_validation(run_dir, model=None, write=True):
     """Write ``validation.json`` of a run: the categorical code against the labels of the validation
     slice of the training set (:func:`data.validation_split`), the split development decisions read,
     and each continuous code's correlation with slant, width and thickness on ``CODE_SAMPLES``
     generated digits (:func:`metrics.continuous_code_correlations`). Reads no test label. Returns
-    the report."""
+    the report (``write=False``: without writing it)."""
     from .data import load_dataset, validation_split
     from .metrics import clustering_report, continuous_code_correlations
 
@@ -362,7 +411,8 @@ def evaluate_validation(run_dir, model=None):
     report |= {"split": f"the last {len(labels)} training images", "steps": model.steps}
     if model.spec.continuous_dim:  # generated samples only: no label of any split is read
         report["continuous_codes"] = continuous_code_correlations(model, n=CODE_SAMPLES, seed=0)
-    write_json(run_dir / RUN_FILES["validation"], report)
+    if write:
+        write_json(run_dir / RUN_FILES["validation"], report)
     return report
 
 

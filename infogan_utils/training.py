@@ -24,10 +24,11 @@ from keras import ops
 
 from .augment import random_affine
 from .codes import LatentSpec, sample_latent_tensors
-from .data import as_float_images, without_autotuning
-from .inference import SMALL_BATCH, generate_images, inference_function
+from .data import without_autotuning
+from .inference import generate_images, predict_codes
 from .losses import (discriminator_loss, gaussian_negative_log_likelihood, generator_loss, information_losses,
                      real_data_information)
+from .runs import check_objective
 
 
 @keras.saving.register_keras_serializable(package="infogan_utils")
@@ -62,21 +63,13 @@ class InfoGAN(keras.Model):
                  continuous_weight=1.0, categorical_augmentation=1.0, augmentation_fraction=1.0, invariant_codes=0,
                  seed=0, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
-                            ("categorical_augmentation", categorical_augmentation)):
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
         if not (math.isfinite(augmentation_fraction) and 0 < augmentation_fraction <= 1):
             raise ValueError(f"augmentation_fraction must be in (0, 1], got {augmentation_fraction}")
         self.generator = generator
         self.discriminator = discriminator
         self.spec = spec or LatentSpec()
-        if not 0 <= invariant_codes <= self.spec.continuous_dim:
-            raise ValueError(f"invariant_codes must lie between 0 and the number of continuous codes "
-                             f"({self.spec.continuous_dim}), got {invariant_codes}")
-        if invariant_codes and not categorical_augmentation:
-            raise ValueError("invariant_codes are read from distorted images: categorical_augmentation "
-                             "(the distortion's strength) must be above 0")
+        check_objective(categorical_weight, continuous_weight, categorical_augmentation, invariant_codes,
+                        self.spec.continuous_dim)
         if generator.input_shape[-1] != self.spec.input_dim:
             raise ValueError(
                 f"the generator takes inputs of size {generator.input_shape[-1]}, "
@@ -212,31 +205,6 @@ class InfoGAN(keras.Model):
     def predict_codes(self, images, batch_size=500):
         """The Q head on ``images``: (categorical probabilities, continuous means) as NumPy arrays."""
         return predict_codes(self.discriminator, self.spec, images, batch_size)
-
-
-def predict_codes(discriminator, spec, images, batch_size=500):
-    """Run the Q head: returns (n, sum of categorical sizes) probabilities and (n, continuous_dim) means.
-
-    ``images`` are in [0, 1]; integer (uint8, 0..255) images are scaled to [0, 1] first.
-    """
-    images = as_float_images(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or images.shape[1:] != tuple(discriminator.input_shape[1:]):
-        raise ValueError(f"images must have shape (n, {', '.join(map(str, discriminator.input_shape[1:]))}),"
-                         f" got {images.shape}")
-    if len(images) <= SMALL_BATCH:  # a compiled call is much faster than predict() for a few images (widget redraws)
-        outputs = inference_function(discriminator)(images)
-    else:
-        outputs = discriminator.predict(images, batch_size=batch_size, verbose=0)
-    probabilities, start = [], 0
-    for size in spec.categorical_dims:
-        logits = outputs["categorical_logits"][:, start:start + size]
-        probabilities.append(ops.convert_to_numpy(ops.softmax(logits, axis=-1)))
-        start += size
-    probabilities = np.concatenate(probabilities, axis=1) if probabilities else np.zeros((len(images), 0))
-    means = outputs.get("continuous_mean", np.zeros((len(images), 0), "float32"))
-    return probabilities.astype("float32"), np.asarray(means, "float32")
 
 
 def make_optimizers(d_learning_rate=2e-4, g_learning_rate=1e-3, beta_1=0.5, mixed_precision=False):

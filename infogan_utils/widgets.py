@@ -10,8 +10,9 @@ import time
 import numpy as np
 
 from .plotting import image_to_png, tile_images
+from .pretrained import CONTINUOUS_RANGE
 
-SLIDER_RANGE = (-2.0, 2.0)
+SLIDER_RANGE = CONTINUOUS_RANGE  # the sliders reach exactly the values generate() accepts
 
 
 def render_digit(model, category, continuous, noise_seed=0, scale=8):

@@ -8,13 +8,23 @@ import pytest
 from infogan_utils import data
 
 
+MISSING_MNIST = ("mnist.npz not found: put it in data/ or point INFOGAN_DATA_DIR at its folder "
+                 "(python -c 'import infogan_utils; infogan_utils.load_mnist()' downloads it into data/)")
+
+
+def pytest_sessionstart(session):
+    """Most tests read the real MNIST: without it, one line says where to put it, instead of dozens of errors."""
+    if not any((folder / "mnist.npz").is_file() for folder in data.data_dirs()):
+        pytest.exit(MISSING_MNIST, returncode=1)
+
+
 @pytest.fixture(scope="session")
 def mnist_path():
     """The real MNIST file; CI links it from ../shared (see .ci/run)."""
     for folder in data.data_dirs():
         if (folder / "mnist.npz").is_file():
             return folder / "mnist.npz"
-    pytest.fail("mnist.npz not found: put it in data/ or point INFOGAN_DATA_DIR at its folder")
+    pytest.fail(MISSING_MNIST)
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +36,16 @@ def tiny_run(tmp_path_factory, mnist_path):
     config = TrainConfig(steps=40, batch_size=32, train_subset=1024, steps_per_epoch=20, seed=3)
     model, metrics = train_run(run_dir, config, verbose=0)
     return pathlib.Path(run_dir), model, metrics
+
+
+@pytest.fixture(params=["machine", "exact"])
+def compute_mode(request, monkeypatch):
+    """Runs a learning test twice: as this machine trains by default, and as a CPU without bfloat16
+    instructions does (float32 with XLA, forced through INFOGAN_COMPUTE). The thresholds hold in both."""
+    from infogan_utils.runs import COMPUTE_MODES, resolve_compute
+
+    if request.param == "exact":
+        if resolve_compute() == COMPUTE_MODES["exact"]:
+            pytest.skip("this machine trains in the exact mode already")
+        monkeypatch.setenv("INFOGAN_COMPUTE", "exact")
+    return request.param

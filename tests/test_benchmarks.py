@@ -75,40 +75,6 @@ def test_the_bench_extra_pins_the_cpu_torch_and_make_benchmark_writes_both_repor
     assert "benchmarks/redraw_speed.py" in recipe
 
 
-def test_the_pytorch_reference_is_the_package_architecture():
-    torch = pytest.importorskip("torch")
-    torch_reference = load_benchmark("torch_reference")
-
-    from infogan_utils.models import build_infogan_models
-
-    generator, discriminator = build_infogan_models()
-    reference = torch_reference.TorchInfoGAN(seed=0)
-
-    def trainable(network):
-        return sum(int(np.prod(weight.shape)) for weight in network.trainable_weights)
-
-    generator_count, discriminator_count = reference.parameter_count()
-    assert generator_count == trainable(generator) == 6_645_121
-    assert discriminator_count - trainable(discriminator) == 128 * 2 + 2  # the learned log-variance only
-    # Layer by layer, the same weight sizes in the same order (the extra log-variance layer aside).
-    keras_sizes = [int(np.prod(w.shape)) for w in generator.trainable_weights]
-    assert [p.numel() for p in reference.generator.parameters()] == keras_sizes
-    keras_sizes = [int(np.prod(w.shape)) for w in discriminator.trainable_weights]
-    torch_sizes = [p.numel() for p in reference.discriminator.parameters()][:-2]
-    assert sorted(torch_sizes) == sorted(keras_sizes)
-
-    latent, categories, continuous = reference.sample_latent(4)
-    assert latent.shape == (4, 74) and torch.equal(latent[:, 62:72].argmax(1), categories)
-    assert float(latent[:, :62].abs().max()) <= 1 and float(continuous.abs().max()) <= 1
-    images = reference.generator(latent).detach()
-    assert images.shape == (4, 1, 28, 28) and 0 <= float(images.min()) and float(images.max()) <= 1
-    before = [p.detach().clone() for p in (*reference.generator.parameters(), *reference.discriminator.parameters())]
-    d_loss, g_loss = reference.step(torch.rand(8, 1, 28, 28))
-    assert np.isfinite(d_loss) and np.isfinite(g_loss)
-    after = [*reference.generator.parameters(), *reference.discriminator.parameters()]
-    assert all(not torch.equal(old, new) for old, new in zip(before, after)), "one step updates every weight"
-
-
 def test_the_profile_counts_multiply_adds_layer_by_layer():
     import keras
 

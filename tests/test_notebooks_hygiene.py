@@ -16,16 +16,16 @@ import infogan_utils
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
-import badges  # noqa: E402  (tools/badges.py)
+import chapters  # noqa: E402  (tools/chapters.py: the chapters' template and navigation)
 
 TOP_LEVEL = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CHAPTERS = [path for path in TOP_LEVEL if badges.CHAPTER_NAME.match(path.name)]
+CHAPTERS = [path for path in TOP_LEVEL if chapters.CHAPTER_NAME.match(path.name)]
 # Worked solutions of a chapter's exercises: notebooks/solutions/NN_<chapter>_solutions.ipynb (one per chapter).
 SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 SOLUTION_NAME = re.compile(r"^(\d\d_[\w-]+)_solutions\.ipynb$")
 NOTEBOOKS = TOP_LEVEL + SOLUTIONS  # the checks of every notebook apply to both
 MAX_BYTES = 3 * 1024 * 1024
-SETTINGS = badges.read_settings(ROOT / "pyproject.toml")
+SETTINGS = chapters.read_settings(ROOT / "pyproject.toml")
 
 
 def notebook_id(path):
@@ -47,7 +47,7 @@ def code_cells(notebook):
 
 def test_the_series_is_there():
     names = {path.name for path in CHAPTERS}
-    for name, _ in badges.CHAPTERS:
+    for name, _ in chapters.CHAPTERS:
         assert name in names, f"notebooks/{name} is missing"
 
 
@@ -85,21 +85,21 @@ def test_title_and_badges(path):
     notebook = load(path)
     first = notebook["cells"][0]
     assert first["cell_type"] == "markdown", f"{path.name}: the first cell must be markdown"
-    title = badges.notebook_title(notebook)
+    title = chapters.notebook_title(notebook)
     assert title is not None, f"{path.name}: the first line must be '# Chapter N: title'"
     assert title[0] == int(path.name[:2]), f"{path.name}: its title says chapter {title[0]}"
-    line = badges.find_badge_line(notebook)
+    line = chapters.find_badge_line(notebook)
     assert line is not None, f"{path.name}: no badge line in the first cell"
-    assert line == badges.badge_line(path, SETTINGS, voila=badges.voila_target(line)), (
-        f"{path.name}: badges disagree with pyproject.toml (run python tools/badges.py --write)")
+    assert line == chapters.badge_line(path, SETTINGS, voila=chapters.voila_target(line)), (
+        f"{path.name}: badges disagree with pyproject.toml (run python tools/chapters.py --write)")
     assert "What you will learn" in source(first), f"{path.name}: the first cell has no 'What you will learn'"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_setup_cell_first(path):
     first_code = code_cells(load(path))[0]
-    assert source(first_code).strip() == badges.setup_cell_source(SETTINGS).strip(), (
-        f"{path.name}: the first code cell is not the series' shared setup cell (tools/badges.py setup_cell_source)")
+    assert source(first_code).strip() == chapters.setup_cell_source(SETTINGS).strip(), (
+        f"{path.name}: the first code cell is not the series' shared setup cell (tools/chapters.py setup_cell_source)")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -112,7 +112,7 @@ def test_summary_and_exercises(path):
 
 
 def test_badges_check_passes():
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "badges.py"), "--check"],
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "chapters.py"), "--check"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -122,28 +122,28 @@ def test_badges_follow_pyproject(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "pyproject.toml").write_text(
         '[project.urls]\nRepository = "https://github.com/someone/elsewhere"\n[tool.infogan]\nbranch = "dev"\n')
-    settings = badges.read_settings(tmp_path / "pyproject.toml")
+    settings = chapters.read_settings(tmp_path / "pyproject.toml")
     assert settings == ("someone", "elsewhere", "dev")
     notebook = tmp_path / "notebooks" / "01_gan_basics.ipynb"
     notebook.write_text((ROOT / "notebooks" / "01_gan_basics.ipynb").read_text(encoding="utf-8"), encoding="utf-8")
-    problems = badges.check_notebook(notebook, settings)
+    problems = chapters.check_notebook(notebook, settings)
     assert any("badge line disagrees" in problem for problem in problems)
     assert any("setup cell installs from" in problem for problem in problems)
-    assert badges.write_notebook(notebook, settings)
-    line = badges.find_badge_line(json.loads(notebook.read_text()))
+    assert chapters.write_notebook(notebook, settings)
+    line = chapters.find_badge_line(json.loads(notebook.read_text()))
     assert "colab.research.google.com/github/someone/elsewhere/blob/dev/notebooks/01_gan_basics.ipynb" in line
     assert "mybinder.org/v2/gh/someone/elsewhere/dev?urlpath=lab/tree/notebooks/01_gan_basics.ipynb" in line
     # the setup cell is not rewritten by --write: it still names the old repository
-    assert [p for p in badges.check_notebook(notebook, settings) if "setup cell" in p]
+    assert [p for p in chapters.check_notebook(notebook, settings) if "setup cell" in p]
 
 
 def test_badge_urls():
     settings = ("owner", "repo", "main")
-    assert badges.colab_url("02_latent_codes.ipynb", settings) == (
+    assert chapters.colab_url("02_latent_codes.ipynb", settings) == (
         "https://colab.research.google.com/github/owner/repo/blob/main/notebooks/02_latent_codes.ipynb")
-    assert badges.binder_url("notebooks/02_latent_codes.ipynb", settings) == (
+    assert chapters.binder_url("notebooks/02_latent_codes.ipynb", settings) == (
         "https://mybinder.org/v2/gh/owner/repo/main?urlpath=lab/tree/notebooks/02_latent_codes.ipynb")
-    assert badges.voila_url("explorer_app.ipynb", settings) == (
+    assert chapters.voila_url("explorer_app.ipynb", settings) == (
         "https://mybinder.org/v2/gh/owner/repo/main?urlpath=voila/render/notebooks/explorer_app.ipynb")
 
 
@@ -154,7 +154,7 @@ def test_references_outside_chapters(tmp_path):
     readme.write_text(f"[ok](https://mybinder.org/v2/gh/{owner}/{repo}/{branch}?urlpath=lab/tree/notebooks/00_index.ipynb)\n"
                       f"[bad](https://mybinder.org/v2/gh/{owner}/{repo}/other?urlpath=voila/render/notebooks/missing.ipynb)\n"
                       "[bad](https://colab.research.google.com/github/someone/else/blob/main/notebooks/00_index.ipynb)\n")
-    problems = badges.check_references(readme, SETTINGS)
+    problems = chapters.check_references(readme, SETTINGS)
     assert len(problems) == 3, problems
     assert any("branch 'other'" in p for p in problems)
     assert any("missing.ipynb" in p for p in problems)
@@ -164,19 +164,19 @@ def test_references_outside_chapters(tmp_path):
 def test_without_the_package_the_setup_cell_says_what_to_do_in_one_sentence(tmp_path):
     """Where the install failed (Colab) or was never run, the setup cell ends with one sentence that names
     the pinned install command, not an ImportError chain."""
-    source = badges.setup_cell_source(SETTINGS).replace("%pip install", "pass  # %pip install")
+    source = chapters.setup_cell_source(SETTINGS).replace("%pip install", "pass  # %pip install")
     script = tmp_path / "setup_cell.py"
     script.write_text(source)
     result = subprocess.run([sys.executable, "-S", str(script)], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("infogan_utils is not installed: run `pip install \"infogan-utils @ "
-                                    f"git+https://github.com/{SETTINGS[0]}/{SETTINGS[1]}@{badges.read_release()}\"`")
+                                    f"git+https://github.com/{SETTINGS[0]}/{SETTINGS[1]}@{chapters.read_release()}\"`")
 
 
 def test_the_release_pin_agrees_with_the_version():
-    assert badges.check_release() == []
-    assert badges.read_release() == f"v{infogan_utils.__version__}"
+    assert chapters.check_release() == []
+    assert chapters.read_release() == f"v{infogan_utils.__version__}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -205,15 +205,15 @@ def test_the_time_a_chapter_quotes_is_the_time_the_readme_measured(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_the_links_name_each_chapter_by_its_own_title(path):
     first_line = source(json.loads(path.read_text())["cells"][0]).lstrip().split("\n", 1)[0]
-    title = dict(badges.CHAPTERS)[path.name]
+    title = dict(chapters.CHAPTERS)[path.name]
     assert first_line == f"# Chapter {int(path.name[:2])}: {title}", (
-        f"{path.name}: its heading {first_line!r} and tools/badges.py's title {title!r} differ")
+        f"{path.name}: its heading {first_line!r} and tools/chapters.py's title {title!r} differ")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_previous_and_next_chapter_links_at_the_top_and_the_bottom(path):
     cells = json.loads(path.read_text())["cells"]
-    line = badges.navigation_line(path)
+    line = chapters.navigation_line(path)
     assert line in source(cells[0]).splitlines(), f"{path.name}: the first cell lacks {line!r}"
     assert source(cells[-1]).strip() == line, f"{path.name}: the last cell is not the navigation line"
     for target in re.findall(r"\]\(([\w-]+\.ipynb)\)", line):
@@ -235,8 +235,8 @@ SOLUTION_TITLE = re.compile(r"^# Solutions to chapter (\d+): \S")
 
 
 def solutions_setup_source():
-    """tools/badges.py's shared setup cell for a notebook in notebooks/solutions/."""
-    text = badges.setup_cell_source(SETTINGS)
+    """tools/chapters.py's shared setup cell for a notebook in notebooks/solutions/."""
+    text = chapters.setup_cell_source(SETTINGS)
     for old, new in SETUP_ONE_FOLDER_DEEPER:
         assert old in text, f"the shared setup cell no longer contains {old!r}: update SETUP_ONE_FOLDER_DEEPER"
         text = text.replace(old, new)
@@ -290,8 +290,8 @@ def test_solutions_title_badges_and_link_back_to_the_chapter(path):
     assert match, f"solutions/{path.name}: the first line must be '# Solutions to chapter N: title'"
     assert int(match.group(1)) == int(chapter.name[:2]), f"solutions/{path.name}: its title names chapter {match.group(1)}"
     # badges for its own path (notebooks/solutions/...) and the setup cell's install URL and release
-    assert badges.check_notebook(path, SETTINGS) == []
-    assert badges.check_references(path, SETTINGS) == []
+    assert chapters.check_notebook(path, SETTINGS) == []
+    assert chapters.check_references(path, SETTINGS) == []
     link = f"](../{chapter.name})"
     assert link in source(cells[0]), f"solutions/{path.name}: the first cell does not link back to ../{chapter.name}"
     assert cells[-1]["cell_type"] == "markdown" and link in source(cells[-1]), (
@@ -301,7 +301,7 @@ def test_solutions_title_badges_and_link_back_to_the_chapter(path):
 @pytest.mark.parametrize("path", SOLUTIONS, ids=notebook_id)
 def test_solutions_setup_cell_first(path):
     assert source(code_cells(load(path))[0]).strip() == solutions_setup_source().strip(), (
-        f"solutions/{path.name}: the first code cell is not the shared setup cell (tools/badges.py "
+        f"solutions/{path.name}: the first code cell is not the shared setup cell (tools/chapters.py "
         "setup_cell_source, with the package of a clone two folders up: see SETUP_ONE_FOLDER_DEEPER)")
 
 

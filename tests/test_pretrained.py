@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import infogan_utils
+from infogan_utils.metrics import hungarian_accuracy
 from infogan_utils.pretrained import PretrainedInfoGAN, export_pretrained, load_pretrained
 
 
@@ -98,7 +99,7 @@ def test_the_shipped_mnist_model(mnist_path):
     assert "mnist" in infogan_utils.available_pretrained()
     model = infogan_utils.load_pretrained("mnist")
     assert model.latent_spec == infogan_utils.LatentSpec()
-    assert model.metrics["steps"] == 5000 and model.metrics["hungarian_accuracy"] > 0.975  # measured 0.9801
+    assert model.metrics["steps"] == 5000
     images = model.generate(None, [3, 3], [[0.0, -1.5], [0.0, 1.5]], seed=0)
     assert images.shape == (2, 28, 28, 1) and 0.0 <= images.min() and images.max() <= 1.0
     labels = np.repeat(np.arange(10), 20)
@@ -106,11 +107,15 @@ def test_the_shipped_mnist_model(mnist_path):
     probabilities, _ = model.predict_codes(images)
     assert np.mean(probabilities.argmax(axis=1) == labels) > 0.9
     (_, _), (x_test, y_test) = infogan_utils.load_mnist(mnist_path)
-    probabilities, _ = model.predict_codes(x_test[:1000] / 255.0)
-    assert np.mean(probabilities.argmax(axis=1) == y_test[:1000]) > 0.96  # measured 0.973
+    probabilities, _ = model.predict_codes(x_test / 255.0)
+    accuracy = hungarian_accuracy(y_test, probabilities.argmax(axis=1))
+    assert accuracy > 0.975  # the file says 0.9801
+    # The file's figure is what its weights do: they are the run's float32 weights stored in float16, which
+    # may move a digit on the edge between two categories, so a few of the 10,000 may differ.
+    assert abs(accuracy - model.metrics["hungarian_accuracy"]) <= 10 / len(y_test)
     size = sum(p.stat().st_size for p in (infogan_utils.pretrained.PRETRAINED_DIR).glob("*.npz"))
     assert size < 30 * 2**20
-    json.dumps(model.metrics)
+    assert json.loads(json.dumps(model.metrics)) == model.metrics  # plain JSON values, no NumPy scalars
 
 
 def test_uint8_images_are_scaled_like_the_training_data(exported, mnist_path):

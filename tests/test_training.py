@@ -10,7 +10,7 @@ from infogan_utils import checkpoints, training
 from infogan_utils.codes import LatentSpec
 from infogan_utils.data import make_dataset
 from infogan_utils.models import build_infogan_models
-from infogan_utils.runs import TrainConfig, build_model, evaluate_run, train_run
+from infogan_utils.runs import TrainConfig, build_model, evaluate_run, resolve_compute, train_run
 from infogan_utils.training import InfoGAN, fit_steps, make_optimizers
 
 
@@ -21,12 +21,13 @@ def small_model(seed=0):
 # The learning tests' thresholds (learning_checks.THRESHOLDS) sit below the smallest value measured over seeds
 # 0-5, with a margin; the spread is in benchmarks/LEARNING_CHECKS.md (`python benchmarks/learning_checks.py`).
 
-def test_the_categorical_code_is_learned(mnist_path):
+def test_the_categorical_code_is_learned(mnist_path, compute_mode):
     """After 150 steps on 4,096 real digits, Q recovers the category and c2 from G's images, and L_I rises."""
     measured = learning_checks.plain_objective(mnist_path, seed=0)
     assert not learning_checks.failures("plain_objective", measured), measured
     # the label-free real-data diagnostic: Q sorts real digits ever more confidently and evenly (every seed)
-    assert 0.0 <= measured["first_real_mi"] < measured["last_real_mi"] <= np.log(10), measured
+    # (first 0.293 to 0.338, last 0.427 to 0.518 over 12 runs; the smallest rise 0.13)
+    assert measured["last_real_mi"] - measured["first_real_mi"] > 0.05, measured
 
 
 def test_the_threshold_check_flags_what_misses():
@@ -39,7 +40,7 @@ def test_the_threshold_check_flags_what_misses():
         learning_checks.failures("distorted_objective", {"last_mi": 2.19})
 
 
-def test_with_categorical_augmentation_q_reads_the_category_from_distorted_images(mnist_path):
+def test_with_categorical_augmentation_q_reads_the_category_from_distorted_images(mnist_path, compute_mode):
     """Q only ever sees the categorical code through random distortions, and still learns it."""
     measured = learning_checks.distorted_objective(mnist_path, seed=0)
     assert not learning_checks.failures("distorted_objective", measured), measured
@@ -105,7 +106,7 @@ def test_without_a_categorical_weight_the_augmentation_pass_is_skipped():
         assert np.array_equal(np.asarray(plain), np.asarray(augmented)), plain.path
 
 
-def test_without_the_information_term_q_learns_nothing(mnist_path):
+def test_without_the_information_term_q_learns_nothing(mnist_path, compute_mode):
     measured = learning_checks.no_information_term(mnist_path, seed=0)
     assert not learning_checks.failures("no_information_term", measured), measured
 
@@ -259,7 +260,7 @@ def test_a_run_folder_with_another_configuration_is_refused(tiny_run):
     ({"noise_scale": float("nan")}, "noise_scale must be a positive finite number"),
     ({"train_subset": 10}, "smaller than a batch"),
     ({"invariant_codes": -1}, "invariant_codes must not be negative"),
-    ({"invariant_codes": 3}, r"invariant_codes \(3\) is more than the 2 continuous codes"),
+    ({"invariant_codes": 3}, r"invariant_codes \(3\) must lie between 0 and the 2 continuous codes"),
     ({"invariant_codes": 1, "categorical_augmentation": 0.0}, "categorical_augmentation .* must be above 0")])
 def test_invalid_configurations(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -457,7 +458,7 @@ def test_build_model_offers_bfloat16_without_loss_scaling_and_steps_per_executio
         build_model(TrainConfig(), mixed_precision="float16")
 
 
-def test_invariant_codes_read_the_first_continuous_codes_from_the_distorted_images():
+def test_invariant_codes_read_the_first_continuous_codes_from_the_distorted_images(monkeypatch):
     spec = LatentSpec(noise_dim=4, categorical_dims=(3,), continuous_dim=2)
     generator, discriminator = build_infogan_models(spec)
     model = training.InfoGAN(generator, discriminator, spec, invariant_codes=1)
@@ -469,16 +470,33 @@ def test_invariant_codes_read_the_first_continuous_codes_from_the_distorted_imag
     assert float(model.split_continuous_loss(codes, clean, distorted, 2)) == pytest.approx(expected)
     # and a training step takes that path
     model.compile(*training.make_optimizers(2e-4, 1e-3, 0.5), jit_compile=False)
+    calls, split = [], model.split_continuous_loss
+    monkeypatch.setattr(model, "split_continuous_loss", lambda *arguments: calls.append(arguments[-1]) or split(*arguments))
     images = np.random.default_rng(0).uniform(0, 1, (32, 28, 28, 1)).astype("float32")
     logs = model.fit(images, batch_size=16, epochs=1, verbose=0).history
-    assert np.isfinite(logs["continuous_loss"][-1]) and logs["continuous_loss"][-1] > 0
+    assert calls and np.isfinite(logs["continuous_loss"][-1])  # traced into the step: the loss comes from it
 
 
 @pytest.mark.parametrize("arguments, message", [
-    ({"invariant_codes": 3}, "invariant_codes must lie between 0 and the number of continuous codes"),
+    ({"invariant_codes": 3}, r"invariant_codes \(3\) must lie between 0 and the 2 continuous codes"),
     ({"invariant_codes": 1, "categorical_augmentation": 0.0}, "categorical_augmentation"),
 ])
 def test_invariant_codes_are_checked(arguments, message):
     generator, discriminator = build_infogan_models()
     with pytest.raises(ValueError, match=message):
         training.InfoGAN(generator, discriminator, LatentSpec(), **arguments)
+
+
+@pytest.mark.parametrize("mode, expected", [("exact", (True, False)), ("bfloat16", (False, "bfloat16")),
+                                            ("float16", (True, True))])
+def test_infogan_compute_makes_this_machine_train_as_another_would(monkeypatch, mode, expected):
+    monkeypatch.setenv("INFOGAN_COMPUTE", mode)
+    assert resolve_compute() == expected
+    assert resolve_compute(jit_compile=True) == (True, False)  # an explicit choice wins: --exact is float32
+    assert resolve_compute(mixed_precision="bfloat16") == (True, "bfloat16")
+
+
+def test_an_unknown_compute_mode_is_refused(monkeypatch):
+    monkeypatch.setenv("INFOGAN_COMPUTE", "fp8")
+    with pytest.raises(ValueError, match="INFOGAN_COMPUTE must be one of exact, bfloat16, float16, got 'fp8'"):
+        resolve_compute()

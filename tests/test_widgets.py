@@ -64,9 +64,9 @@ def test_render_sweep_is_a_row_that_follows_the_other_codes(model):
 
 
 def test_render_rejects_values_the_sliders_cannot_reach(model):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"categorical values must be whole numbers 0\.\.9"):
         render_digit(model, 10, [0.0, 0.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"continuous values must lie in \[-2, 2\]"):
         render_digit(model, 0, [SLIDER_RANGE[1] + 1, 0.0])
 
 
