@@ -8,7 +8,7 @@ EXPLORE_PORT ?= 8866
 # JupyterLab refuses to start as root (Docker images, some cloud VMs) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test train explore benchmark clean
+.PHONY: install lab test test-envs train explore benchmark clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,10 @@ lab: install  ## open the notebooks in JupyterLab
 test: install  ## every test, the notebooks (in quick mode) included; the slowest are listed at the end
 	INFOGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest -n 2 --dist load --durations=15
 
-train: install  ## the paper's full MNIST run (override: make train TRAIN_ARGS="--steps 200")
+test-envs: install  ## before a release: the chapters and unit tests at the lowest allowed versions and at Colab's
+	$(BIN)/python tools/test_envs.py
+
+train: install  ## the paper's full MNIST run into my-runs/ (override: make train TRAIN_ARGS="--steps 200")
 	$(BIN)/python -m infogan_utils train $(TRAIN_ARGS)
 
 explore: install  ## the latent explorer as a standalone Voila app (override: make explore EXPLORE_PORT=8900)
@@ -38,4 +41,4 @@ benchmark: install  ## training speed against a PyTorch reference, and the explo
 	$(BIN)/python benchmarks/redraw_speed.py --output benchmarks/REDRAW.md
 
 clean:
-	rm -rf $(VENV) runs/quick-*
+	rm -rf $(VENV) runs/quick-* build/envs

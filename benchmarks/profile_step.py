@@ -219,8 +219,8 @@ def profile(steps, mode="chosen"):
 def time_fit(model, real, steps):
     """Milliseconds of each step of ``model.fit`` on a dataset that repeats one batch (no input cost).
 
-    Time stamps after every step, as in ``train_speed.py``, so that a stall of the machine (a timed loop on
-    this virtual machine sometimes ends only after a fixed 20.48 s) shows as one slow step, not as a slow fit.
+    Time stamps after every step, as in ``train_speed.py``, so that a wait after the last step (tf.data's
+    autotuning thread, ``benchmarks/STALL.md``) does not count as training time.
     """
     import keras
 

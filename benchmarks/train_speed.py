@@ -3,9 +3,11 @@
 Every variant trains on the same in-memory batches of 128 images for the same number of steps, after
 untimed warm-up steps (which include compilation); the variants are measured in interleaved rounds,
 so that a busy moment of the machine does not hit one of them only, and each round builds fresh
-models. A round's figure is the batch size over the median time of one step (time stamps after every
-step), so that a stall of the machine does not decide a round. The headline is the ratio "package
-default / PyTorch reference", the median of the rounds' ratios.
+models. Each round gives two figures: the *whole-call* speed, the images of a call over the wall time
+from the call to its return (what a user's clock sees, with any wait at the end of ``fit``), and the
+*median-step* speed, the batch size over the median time of one step (time stamps after every step).
+The headline is the ratio "package default / PyTorch reference" of the whole-call speeds, the median
+of the rounds' ratios; the median-step ratio is reported beside it.
 
 Variants (``--variants``, comma-separated; the first two, plain and torch are the default set):
 
@@ -69,6 +71,7 @@ DESCRIPTIONS = {
     "half": "infogan_utils InfoGAN.fit, distorted pass on half the batch (augmentation_fraction=0.5), XLA",
     "bf16": "infogan_utils InfoGAN.fit, mixed_bfloat16, XLA",
     "bf16-no-xla": "infogan_utils InfoGAN.fit, mixed_bfloat16, no XLA",
+    "xla-updates": "infogan_utils InfoGAN.fit, the machine's default with the optimizers' updates alone compiled by XLA",
 }
 INSTALL_HINT = "pip install -e .[bench]"
 
@@ -143,6 +146,10 @@ def build_variant(name):
         model = InfoGAN(exact.generator, exact.discriminator, exact.spec, augmentation_fraction=0.5)
         model.compile(*make_optimizers(), jit_compile=True)
         return model, 1
+    if name == "xla-updates":
+        model = build_model(TrainConfig())
+        model.compile(*make_optimizers(), jit_compile=model.jit_compile, xla_updates=True)
+        return model, 1
     if name in ("bf16", "bf16-no-xla"):
         return build_model(TrainConfig(), jit_compile=name == "bf16", mixed_precision="bfloat16"), 1
     steps_per_execution = int(name[3:])
@@ -161,8 +168,8 @@ def whole_executions(steps, steps_per_execution):
 def images_per_second(stamps, images_per_interval):
     """Images per second from the ``time.perf_counter()`` stamps taken after each step (or execution).
 
-    The median interval, not the total time: on this virtual machine a timed loop now and then stalls until
-    exactly 20.48 s have passed, whatever its length, which would otherwise decide a whole round.
+    The median interval: what one step costs, whatever happens between steps or after the last one (the
+    whole-call figure of :func:`call_speeds` sees that).
     """
     intervals = np.diff(np.asarray(stamps))
     if len(intervals) == 0 or np.median(intervals) <= 0:
@@ -170,8 +177,14 @@ def images_per_second(stamps, images_per_interval):
     return images_per_interval / float(np.median(intervals))
 
 
+def call_speeds(stamps, started, returned, images_per_interval, images):
+    """The figures of one timed call: median-step and whole-call images/s, and the wait after the last step."""
+    return {"step": images_per_second([started, *stamps], images_per_interval),
+            "whole": images / (returned - started), "tail": returned - stamps[-1]}
+
+
 def time_fit(name, steps, images):
-    """Images per second of ``model.fit`` for a Keras variant, warm-up (and compilation) excluded."""
+    """The speeds of ``model.fit`` for a Keras variant (:func:`call_speeds`), warm-up (and compilation) excluded."""
     import keras
 
     class Stamps(keras.callbacks.Callback):
@@ -189,12 +202,12 @@ def time_fit(name, steps, images):
     stamps = Stamps()
     started = time.perf_counter()
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False, callbacks=[stamps])
-    stamps.stamps.insert(0, started)
+    returned = time.perf_counter()
     if model.steps != warmup + steps:
         raise RuntimeError(f"variant {name} took {model.steps} training steps, expected {warmup + steps}")
     del model
     keras.backend.clear_session()
-    return images_per_second(stamps.stamps, BATCH * steps_per_execution)
+    return call_speeds(stamps.stamps, started, returned, BATCH * steps_per_execution, BATCH * steps)
 
 
 def time_plain(steps, images):
@@ -223,11 +236,11 @@ def time_plain(steps, images):
     iterator = iter(batches(images))
     for _ in range(WARMUP_STEPS):
         step(next(iterator))
-    stamps = [time.perf_counter()]
+    started, stamps = time.perf_counter(), []
     for _ in range(steps):
         step(next(iterator))
         stamps.append(time.perf_counter())
-    return images_per_second(stamps, BATCH)
+    return call_speeds(stamps, started, time.perf_counter(), BATCH, BATCH * steps)
 
 
 def load_torch():
@@ -261,11 +274,11 @@ def time_torch(steps, images):
 
     for index in range(WARMUP_STEPS):
         model.step(batch(index))
-    stamps = [time.perf_counter()]
+    started, stamps = time.perf_counter(), []
     for index in range(steps):
         model.step(batch(WARMUP_STEPS + index))
         stamps.append(time.perf_counter())
-    return images_per_second(stamps, BATCH)
+    return call_speeds(stamps, started, time.perf_counter(), BATCH, BATCH * steps)
 
 
 def parameter_counts(torch_reference):
@@ -290,21 +303,30 @@ def parameter_counts(torch_reference):
 
 
 def report(speeds, arguments, machine_line, count_lines, skipped_torch):
-    """The Markdown report: the table, the ratio to the reference and the command."""
-    lines = [f"Training speed, batch {BATCH}, {arguments.steps} timed steps after {WARMUP_STEPS} warm-up steps, "
-             f"{arguments.repeats} interleaved rounds, on {machine_line}.", "",
-             "| variant | median images/s | min | max |", "| --- | ---: | ---: | ---: |"]
-    lines += [f"| {describe(name)} | {np.median(values):.0f} | {min(values):.0f} | {max(values):.0f} |"
-              for name, values in speeds.items()]
+    """The Markdown report: the table, the ratios to the reference and the command. ``speeds`` maps a variant
+    to its rounds' :func:`call_speeds`."""
+    lines = [f"Training speed, batch {BATCH}, {arguments.steps} timed steps a call after {WARMUP_STEPS} warm-up "
+             f"steps, {arguments.repeats} interleaved rounds, on {machine_line}.", "",
+             "| variant | whole call, images/s: median | min | max | median step, images/s | longest wait after "
+             "the last step (s) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, rounds in speeds.items():
+        whole = [r["whole"] for r in rounds]
+        lines.append(f"| {describe(name)} | {np.median(whole):.0f} | {min(whole):.0f} | {max(whole):.0f} | "
+                     f"{np.median([r['step'] for r in rounds]):.0f} | {max(r['tail'] for r in rounds):.2f} |")
     lines += ["", *count_lines, ""]
+
+    def ratios(name, figure):
+        return np.array([r[figure] for r in speeds[name]]) / np.array([r[figure] for r in speeds["torch"]])
+
     if "default" in speeds and "torch" in speeds:
-        ratios = np.array(speeds["default"]) / np.array(speeds["torch"])
-        lines.append(f"**Package default / PyTorch reference: {np.median(ratios):.2f}x** (median of the "
-                     f"rounds' ratios {', '.join(f'{r:.2f}' for r in ratios)}; goal: at least 1.5x).")
+        whole, step = ratios("default", "whole"), ratios("default", "step")
+        lines.append(f"**Package default / PyTorch reference, whole calls: {np.median(whole):.2f}x** (median of the "
+                     f"rounds' ratios {', '.join(f'{r:.2f}' for r in whole)}; goal: at least 1.5x). "
+                     f"By median steps: {np.median(step):.2f}x.")
         if "exact" in speeds:
-            exact = np.array(speeds["exact"]) / np.array(speeds["torch"])
-            lines += ["", f"Exact mode / PyTorch reference: {np.median(exact):.2f}x (rounds "
-                          f"{', '.join(f'{r:.2f}' for r in exact)})."]
+            exact, exact_step = ratios("exact", "whole"), ratios("exact", "step")
+            lines += ["", f"Exact mode / PyTorch reference, whole calls: {np.median(exact):.2f}x (rounds "
+                          f"{', '.join(f'{r:.2f}' for r in exact)}); by median steps: {np.median(exact_step):.2f}x."]
     elif skipped_torch:
         lines.append(f"The PyTorch reference was skipped: torch is not installed (`{INSTALL_HINT}` installs it).")
     command = f"python benchmarks/train_speed.py --steps {arguments.steps} --repeats {arguments.repeats}"
@@ -347,7 +369,9 @@ def main(argv=None):
     for round_number in range(arguments.repeats):
         for name, measure in measures.items():
             speeds[name].append(measure())
-            print(f"round {round_number + 1}: {describe(name)}: {speeds[name][-1]:.0f} images/s", flush=True)
+            figures = speeds[name][-1]
+            print(f"round {round_number + 1}: {describe(name)}: {figures['whole']:.0f} images/s whole call, "
+                  f"{figures['step']:.0f} by the median step, {figures['tail']:.2f} s after the last step", flush=True)
     text = report(speeds, arguments, machine(torch.__version__ if torch else None),
                   parameter_counts(torch_reference), skipped_torch)
     print(text)

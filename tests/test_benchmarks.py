@@ -43,7 +43,8 @@ def test_without_torch_the_reference_is_skipped_and_says_how_to_install_it(monke
     assert "PyTorch reference skipped: torch is not installed (pip install -e .[bench] installs it)" in \
         capsys.readouterr().out
     arguments = argparse.Namespace(steps=5, repeats=1, variants="default,no-xla,plain,torch")
-    text = train_speed.report({"default": [300.0]}, arguments, "a machine", [], skipped_torch=True)
+    text = train_speed.report({"default": [{"whole": 290.0, "step": 300.0, "tail": 0.0}]}, arguments, "a machine",
+                              [], skipped_torch=True)
     assert "The PyTorch reference was skipped" in text and "`pip install -e .[bench]`" in text
     assert "Package default / PyTorch reference" not in text
 
@@ -54,13 +55,18 @@ def test_the_report_gives_the_median_of_the_rounds_ratios(monkeypatch):
     monkeypatch.setattr(training, "gpu_available", lambda: False)
     monkeypatch.setattr(training, "cpu_has_bfloat16", lambda: True)
     arguments = argparse.Namespace(steps=100, repeats=3, variants="default,torch,spe4,exact")
-    speeds = {"default": [300.0, 400.0, 330.0], "torch": [200.0, 200.0, 300.0], "spe4": [310.0, 320.0, 330.0],
-              "exact": [250.0, 300.0, 300.0]}
+    def rounds(whole, step=(100.0, 100.0, 100.0), tail=(0.0, 0.0, 0.0)):
+        return [{"whole": w, "step": s, "tail": t} for w, s, t in zip(whole, step, tail)]
+
+    speeds = {"default": rounds([300.0, 400.0, 330.0], [330.0, 420.0, 340.0], [0.0, 19.04, 0.01]),
+              "torch": rounds([200.0, 200.0, 300.0]), "spe4": rounds([310.0, 320.0, 330.0]),
+              "exact": rounds([250.0, 300.0, 300.0])}
     text = train_speed.report(speeds, arguments, "2 usable cores of a test CPU", ["Trainable parameters: ..."], False)
-    assert "**Package default / PyTorch reference: 1.50x** (median of the rounds' ratios 1.50, 2.00, 1.10;" in text
-    assert "Exact mode / PyTorch reference: 1.25x (rounds 1.25, 1.50, 1.00)." in text
-    assert ("| infogan_utils InfoGAN.fit, as shipped (chosen for this machine: bfloat16, no XLA) | 330 | 300 | 400 |"
-            in text)
+    assert ("**Package default / PyTorch reference, whole calls: 1.50x** (median of the rounds' ratios 1.50, 2.00, "
+            "1.10; goal: at least 1.5x). By median steps: 3.40x.") in text
+    assert "Exact mode / PyTorch reference, whole calls: 1.25x (rounds 1.25, 1.50, 1.00); by median steps: 1.00x." in text
+    assert ("| infogan_utils InfoGAN.fit, as shipped (chosen for this machine: bfloat16, no XLA) | 330 | 300 | 400 "
+            "| 340 | 19.04 |") in text
     assert "on 2 usable cores of a test CPU." in text
     assert "Command: `python benchmarks/train_speed.py --steps 100 --repeats 3 --variants default,torch,spe4,exact`" in text
 
@@ -99,6 +105,10 @@ def test_a_rounds_speed_is_the_median_step_so_a_stall_does_not_decide_it():
     # ten steps of 0.1 s and one stall of 8 s: the total would say 128 * 11 / 9 = 156 images/s
     stamps = np.cumsum([0.0] + [0.1] * 10 + [8.0])
     assert train_speed.images_per_second(stamps, 128) == pytest.approx(1280.0)
+    # a call that waited 5 s after its last step: the whole-call figure sees the wait, the median step does not
+    figures = train_speed.call_speeds([0.1, 0.2, 0.3], 0.0, 5.3, 128, 3 * 128)
+    assert figures["step"] == pytest.approx(1280.0) and figures["whole"] == pytest.approx(384 / 5.3)
+    assert figures["tail"] == pytest.approx(5.0)
     assert train_speed.images_per_second([0.0, 0.5, 1.0], 4 * 128) == pytest.approx(1024.0)  # steps_per_execution=4
     with pytest.raises(ValueError, match="two increasing"):
         train_speed.images_per_second([1.0], 128)

@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from tolerances import SAME_NETWORK
 
 import infogan_utils
 from infogan_utils.metrics import hungarian_accuracy
@@ -124,7 +125,7 @@ def test_uint8_images_are_scaled_like_the_training_data(exported, mnist_path):
     (_, _), (x_test, _) = infogan_utils.load_mnist(mnist_path)
     as_uint8, _ = model.predict_codes(x_test[:300])
     as_float, _ = model.predict_codes(x_test[:300].astype("float32") / 255.0)
-    assert np.allclose(as_uint8, as_float, atol=1e-6)
+    assert np.allclose(as_uint8, as_float, **SAME_NETWORK)
 
 
 def test_a_trained_infogan_and_a_loaded_model_answer_the_same_calls(exported):
@@ -148,7 +149,7 @@ def test_a_trained_infogan_and_a_loaded_model_answer_the_same_calls(exported):
     for model in (trained, identity):
         first = model.generate(None, [0, 4], np.zeros((2, 2)), seed=3)
         again = model.generate(model.spec.sample_noise(2, np.random.default_rng(3)), [[0], [4]], np.zeros((2, 2)))
-        assert first.shape == (2, 28, 28, 1) and np.allclose(first, again, atol=1e-6)
+        assert first.shape == (2, 28, 28, 1) and np.allclose(first, again, **SAME_NETWORK)
         probabilities, means = model.predict_codes(first)
         assert probabilities.shape == (2, 10) and means.shape == (2, 2)
         assert plotting.plot_traversal(model, 0, values=np.linspace(-1, 1, 3)).images
@@ -178,11 +179,10 @@ def test_a_trained_infogan_answers_small_batches_through_the_compiled_path_as_pr
         latent = trained.spec.build_input(sample["noise"], sample["categorical"], sample["continuous"])
         images = trained.generate(sample["noise"], sample["categorical"], sample["continuous"])
         assert images.shape == (size, 28, 28, 1)
-        assert np.allclose(images, trained.generator.predict(latent, verbose=0), rtol=0, atol=1e-6)
+        assert np.allclose(images, trained.generator.predict(latent, verbose=0), **SAME_NETWORK)
         probabilities, means = trained.predict_codes(images)
         outputs = trained.discriminator.predict(images, verbose=0)
         assert np.allclose(probabilities, ops.convert_to_numpy(ops.softmax(outputs["categorical_logits"])),
-                           rtol=0, atol=1e-6)
-        # predict() runs batches of 32, another split of the work than one call: means of about 1 differ by ~2e-6
-        assert np.allclose(means, outputs["continuous_mean"], rtol=0, atol=1e-5)
+                           **SAME_NETWORK)
+        assert np.allclose(means, outputs["continuous_mean"], **SAME_NETWORK)
     assert inference_function(trained.generator).experimental_get_tracing_count() == 1

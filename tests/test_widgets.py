@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from explorer_model import write_untrained_model
+from tolerances import SAME_NETWORK
 from infogan_utils.inference import SMALL_BATCH, inference_function, run_generator
 from infogan_utils.pretrained import PRETRAINED_DIR, load_pretrained
 from infogan_utils.widgets import (SLIDER_RANGE, LatentExplorer, explorer_or_message, render_digit,
@@ -85,11 +86,11 @@ def test_compiled_inference_gives_what_a_direct_call_gives_at_any_batch_size(mod
         direct = np.asarray(model.generator(latent, training=False))
         fast = run_generator(model.generator, latent)
         assert fast.shape == (size, 28, 28, 1) and fast.dtype == np.float32
-        assert np.allclose(fast, direct, rtol=0, atol=1e-6)
+        assert np.allclose(fast, direct, **SAME_NETWORK)
         outputs = model.discriminator(direct, training=False)
         probabilities, means = model.predict_codes(fast)
-        assert np.allclose(probabilities, ops.convert_to_numpy(ops.softmax(outputs["categorical_logits"])), atol=1e-6)
-        assert np.allclose(means, np.asarray(outputs["continuous_mean"]), rtol=0, atol=1e-6)
+        assert np.allclose(probabilities, ops.convert_to_numpy(ops.softmax(outputs["categorical_logits"])), **SAME_NETWORK)
+        assert np.allclose(means, np.asarray(outputs["continuous_mean"]), **SAME_NETWORK)
     # One trace serves every batch size: a new size costs no retracing (no pause in the explorer).
     assert inference_function(model.generator).experimental_get_tracing_count() == 1
     assert inference_function(model.discriminator).experimental_get_tracing_count() == 1
@@ -108,13 +109,13 @@ def test_generate_goes_through_the_compiled_path_up_to_a_small_batch_and_agrees_
     assert len(calls) == 1
     large = model.generate(noise, labels, continuous)  # the eager call, as before
     assert len(calls) == 1
-    assert np.allclose(small, large[:4], rtol=0, atol=1e-6)
+    assert np.allclose(small, large[:4], **SAME_NETWORK)
 
 
 def test_compiled_inference_with_xla_agrees(model):
     latent = latent_batch(model, 2, seed=5)
     expected = np.asarray(model.generator(latent, training=False))
-    assert np.allclose(run_generator(model.generator, latent, jit_compile=True), expected, rtol=0, atol=1e-5)
+    assert np.allclose(run_generator(model.generator, latent, jit_compile=True), expected, **SAME_NETWORK)
 
 
 def test_compiled_inference_refuses_bad_input_and_keeps_no_model_alive():
