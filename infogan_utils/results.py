@@ -16,6 +16,8 @@ training returns. The Fashion-MNIST weights are not shipped (they would double t
 import json
 import pathlib
 
+import numpy as np
+
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 WEIGHTS = {"mnist-seed0": "mnist"}  # trained run -> shipped model of the same run
 # Shipped run -> its folder under the repository's runs/, where the two names differ.
@@ -122,10 +124,27 @@ class TrainedRun:
     def has_model(self):
         return self.name in WEIGHTS
 
+    def categories_of_digits(self, digits):
+        """The run's own categories (what :meth:`model`'s ``generate`` takes) that draw ``digits``, through
+        the shipped model's map, fitted on the validation slice: ``run.model().generate(None,
+        run.categories_of_digits([3]), ...)`` draws the 3 that ``load_pretrained(...).generate(None, [3], ...)`` draws."""
+        from .pretrained import load_pretrained
+
+        if not self.has_model:
+            raise ValueError(f"the weights of {self.name} are not shipped with the package, nor its digit map")
+        label_to_category = load_pretrained(WEIGHTS[self.name]).label_to_category
+        digits = np.asarray(digits)
+        if digits.size and (not np.all(digits == np.round(digits)) or digits.min() < 0
+                            or digits.max() >= len(label_to_category)):
+            raise ValueError(f"digits must be whole numbers 0..{len(label_to_category) - 1}, got {digits.tolist()}")
+        return label_to_category[digits.astype(np.int64)]
+
     def model(self):
         """The run's generator and Q head as an :class:`~infogan_utils.training.InfoGAN` (no optimizer
-        state: for generating and reading codes, not for resuming), with its own category numbering,
-        the one ``metrics["cluster_to_label"]`` refers to."""
+        state: for generating and reading codes, not for resuming), in the run's **own category numbering**
+        (category k is not digit k; the numbering ``metrics["cluster_to_label"]`` refers to). To ask it for a
+        digit, use :meth:`categories_of_digits`; :func:`~infogan_utils.pretrained.load_pretrained` numbers
+        its categories by digit."""
         from .pretrained import load_pretrained
         from .runs import TrainConfig, infogan_from_config
 
