@@ -17,12 +17,13 @@ Usage: ``python benchmarks/determinism.py [--steps 60] [--repeats 2] [--write be
 
 import argparse
 import json
-import os
 import pathlib
-import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import machine, run_child  # noqa: E402
 VARIANTS = {
     "xla, float32 (the exact mode)": {"jit": True, "op_determinism": False},
     "bfloat16, no-xla (the default on a CPU with bfloat16 instructions)":
@@ -48,6 +49,7 @@ import keras, numpy as np, tensorflow as tf
 settings, steps = json.loads(sys.argv[2]), int(sys.argv[3])
 if settings["op_determinism"]:
     tf.config.experimental.enable_op_determinism()
+from benchmarks.common import StepStamps
 from infogan_utils.data import load_mnist, make_dataset
 from infogan_utils.runs import TrainConfig, build_model
 (x_train, _), _ = load_mnist()
@@ -57,10 +59,9 @@ for copy in range(2):
                         mixed_precision=settings.get("precision", False))
     dataset = make_dataset(x_train[:12800], 128, seed=0)
     model.fit(dataset, epochs=1, steps_per_epoch=5, verbose=0, shuffle=False)  # compile and warm up
-    stamps = []  # one per step: a stall of the machine then slows one step, not the measurement
-    stamper = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
+    stamper = StepStamps()  # the median step: what one step costs, whatever happens around the steps
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False, callbacks=[stamper])
-    speed = 128 / float(np.median(np.diff(stamps)))
+    speed = 128 / float(np.median(np.diff(stamper.stamps)))
     weights = model.generator.weights + model.discriminator.weights
     digests.append(hashlib.sha256(b"".join(np.asarray(w).tobytes() for w in weights)).hexdigest())
 print(json.dumps({"identical": digests[0] == digests[1], "images_per_second": speed}))
@@ -68,11 +69,7 @@ print(json.dumps({"identical": digests[0] == digests[1], "images_per_second": sp
 
 
 def measure(settings, steps):
-    result = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), json.dumps(settings), str(steps)],
-                            capture_output=True, text=True, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
-    if result.returncode:
-        sys.exit(f"a measurement failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_child(CHILD, ROOT, json.dumps(settings), steps)
 
 
 def main():
@@ -83,8 +80,6 @@ def main():
     arguments = parser.parse_args()
     if arguments.steps <= 0 or arguments.repeats <= 0:
         parser.error("--steps and --repeats must be positive")
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from train_speed import machine
 
     results = {name: [] for name in VARIANTS}
     for _ in range(arguments.repeats):  # interleaved, so that a busy moment does not hit one variant only

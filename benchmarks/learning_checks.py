@@ -13,13 +13,13 @@ Usage: ``python benchmarks/learning_checks.py [--seeds 0 1 2 3 4 5] [--write ben
 """
 
 import argparse
-import json
-import os
 import pathlib
-import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import run_child  # noqa: E402
 
 
 def run_one(check, seed, exact=False):
@@ -28,11 +28,7 @@ def run_one(check, seed, exact=False):
             "from infogan_utils.data import load_mnist, data_dirs; "
             "path = next(f / 'mnist.npz' for f in data_dirs() if (f / 'mnist.npz').is_file()); "
             f"print(json.dumps(c.CHECKS[{check!r}](path, {seed})))")
-    result = subprocess.run([sys.executable, "-c", code, str(ROOT / "tests"), str(ROOT)], capture_output=True,
-                            text=True, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}, check=False)
-    if result.returncode:
-        sys.exit(f"{check} seed {seed} failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_child(code, ROOT / "tests", ROOT, what=f"{check} seed {seed}")
 
 
 def main():

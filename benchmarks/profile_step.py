@@ -22,7 +22,6 @@ Usage::
 import argparse
 import os
 import pathlib
-import platform
 import sys
 import time
 
@@ -32,6 +31,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # a checko
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks.common import StepStamps, machine  # noqa: E402
 from infogan_utils.augment import random_affine  # noqa: E402
 from infogan_utils.codes import sample_latent_tensors  # noqa: E402
 from infogan_utils.data import DataError, load_dataset, make_dataset  # noqa: E402
@@ -222,35 +222,11 @@ def time_fit(model, real, steps):
     Time stamps after every step, as in ``train_speed.py``, so that a wait after the last step (tf.data's
     autotuning thread, ``benchmarks/STALL.md``) does not count as training time.
     """
-    import keras
-
-    class Stamps(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.times = []
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.times.append(time.perf_counter())
-
     dataset = tf.data.Dataset.from_tensors(real).repeat()
     model.fit(dataset, epochs=1, steps_per_epoch=WARMUP_CALLS, verbose=0, shuffle=False)  # compiles Keras' own
-    stamps = Stamps()
+    stamps = StepStamps()
     model.fit(dataset, epochs=1, steps_per_epoch=steps + 1, verbose=0, shuffle=False, callbacks=[stamps])
-    return 1000 * np.diff(stamps.times)
-
-
-def machine():
-    name = platform.processor() or platform.machine()
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    gpus = tf.config.list_physical_devices("GPU")
-    return f"{cores} usable cores of {name}, {'GPU ' + gpus[0].name if gpus else 'no GPU'}, TensorFlow {tf.__version__}"
+    return 1000 * np.diff(stamps.stamps)
 
 
 def report(rows, arithmetic, steps, mode="chosen"):

@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # a checkout without `pip install -e .`
 
+from benchmarks.common import cpu_name_and_flags, usable_cores  # noqa: E402
 from infogan_utils.inference import run_generator  # noqa: E402
 from infogan_utils.plotting import image_to_png  # noqa: E402
 from infogan_utils.pretrained import PRETRAINED_DIR, load_pretrained  # noqa: E402
@@ -36,16 +37,9 @@ SLOW_MS = 100.0  # LatentExplorer's default slow_ms: above it the sliders redraw
 
 
 def machine():
-    """A short description of the CPU this runs on."""
-    model_name = platform.processor() or platform.machine()
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                model_name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    """A short description of the CPU this runs on, and how busy it was."""
+    model_name, _ = cpu_name_and_flags()
+    usable = usable_cores()
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     return {"cpu": model_name, "cpu_count": os.cpu_count(), "usable_cpus": usable, "load_average": load,
             "python": platform.python_version()}

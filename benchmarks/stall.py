@@ -31,28 +31,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks.common import StepStamps, machine  # noqa: E402
 from infogan_utils.data import make_dataset  # noqa: E402
 from infogan_utils.runs import TrainConfig, build_model, describe_compute  # noqa: E402
 
 PROCESS_START = time.perf_counter()
-
-
-class BatchStamps(keras.callbacks.Callback):
-    """Stamps the end of every batch; ``sleep`` stretches a tiny model's call to an InfoGAN call's length."""
-
-    def __init__(self, sleep=0.0):
-        super().__init__()
-        self.sleep = sleep
-        self.stamps = []
-
-    @property
-    def last(self):
-        return self.stamps[-1]
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.sleep:
-            time.sleep(self.sleep)
-        self.stamps.append(time.perf_counter())
 
 
 def pipeline(images, kind, prefetch, autotune):
@@ -96,23 +79,24 @@ def main(argv=None):
         model, mode = tiny_model(), "tiny model"
     # keras.Model.fit itself, so that InfoGAN.fit does not turn the autotuning off behind the script's back
     fit = model.fit if arguments.autotune == "off" else (lambda *a, **k: keras.Model.fit(model, *a, **k))
-    print(f"{mode}; pipeline {arguments.pipeline}, prefetch {arguments.prefetch}, autotune {arguments.autotune}; "
+    print(f"{machine()}; {mode}; pipeline {arguments.pipeline}, prefetch {arguments.prefetch}, autotune {arguments.autotune}; "
           f"{arguments.steps} steps a call")
     tails, totals, steps = [], [], []
     for call in range(arguments.calls + 1):  # call 0 warms up (tracing, compilation)
         dataset = pipeline(images, arguments.pipeline, arguments.prefetch, arguments.autotune)
         if arguments.model == "tiny":
             dataset = dataset.map(lambda x: (x, tf.zeros((tf.shape(x)[0], 1))))
-        stamps = BatchStamps(arguments.batch_sleep)
+        stamps = StepStamps(arguments.batch_sleep)
         started = time.perf_counter()
         fit(dataset, epochs=1, steps_per_epoch=arguments.steps, callbacks=[stamps], verbose=0, shuffle=False)
         returned = time.perf_counter()
+        last = stamps.stamps[-1]
         if call:
-            tails.append(returned - stamps.last)
+            tails.append(returned - last)
             totals.append(returned - started)
             steps.extend(np.diff(stamps.stamps))
         print(f"call {call}{' (warm-up)' if call == 0 else ''}: total {returned - started:6.2f} s, "
-              f"last batch -> return {returned - stamps.last:6.2f} s (started at {started - PROCESS_START:.2f} s "
+              f"last batch -> return {returned - last:6.2f} s (started at {started - PROCESS_START:.2f} s "
               f"after start-up)", flush=True)
     tails = np.array(tails)
     print(f"summary: {len(tails)} calls; last batch -> return: median {np.median(tails):.3f} s, "

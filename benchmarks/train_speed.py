@@ -9,15 +9,13 @@ from the call to its return (what a user's clock sees, with any wait at the end 
 The headline is the ratio "package default / PyTorch reference" of the whole-call speeds, the median
 of the rounds' ratios; the median-step ratio is reported beside it.
 
-Variants (``--variants``, comma-separated; the first two, plain and torch are the default set):
+Variants (``--variants``, comma-separated; default, exact and torch are the default set):
 
   default       ``InfoGAN.fit`` as shipped: ``build_model(TrainConfig())``, which chooses for the machine
                 (bfloat16 without XLA on a CPU with bfloat16 instructions, float32 with XLA on another)
   exact         ``build_model(TrainConfig(), jit_compile=True)``: float32 with XLA on any CPU, the
                 bit-for-bit repeatable mode (``infogan train --exact``; the default before bfloat16)
   no-xla        float32 without XLA
-  plain         a ``tf.function`` step written the usual way: a D update, then a G update with a
-                fresh batch of latents (the paper's objective, no distorted pass)
   torch         the PyTorch reference of ``benchmarks/torch_reference.py``: the same networks and the
                 usual two-update step; skipped, with a message, when torch is not installed
   paper         ``InfoGAN.fit`` with the paper's objective (``categorical_augmentation=0``): what the
@@ -41,7 +39,6 @@ import argparse
 import importlib.util
 import os
 import pathlib
-import platform
 import re
 import sys
 import time
@@ -53,19 +50,17 @@ sys.path.insert(0, str(HERE.parent))  # a checkout without `pip install -e .`
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from infogan_utils.codes import sample_latent_tensors  # noqa: E402
-from infogan_utils.losses import discriminator_loss, generator_loss, information_losses  # noqa: E402
+from benchmarks.common import StepStamps, machine, usable_cores  # noqa: E402
 from infogan_utils.runs import TrainConfig, build_model, resolve_compute  # noqa: E402
 from infogan_utils.training import InfoGAN, make_optimizers  # noqa: E402
 
 BATCH = 128
 WARMUP_STEPS = 5
-DEFAULT_VARIANTS = ("default", "exact", "plain", "torch")
+DEFAULT_VARIANTS = ("default", "exact", "torch")
 DESCRIPTIONS = {
     "default": "infogan_utils InfoGAN.fit, as shipped",
     "exact": "infogan_utils InfoGAN.fit, exact mode (float32, XLA)",
     "no-xla": "infogan_utils InfoGAN.fit, float32, no XLA",
-    "plain": "plain tf.function step (D then G, paper's objective)",
     "torch": "PyTorch reference (D then G, paper's objective, learned variance)",
     "paper": "infogan_utils InfoGAN.fit, paper's objective (no distorted pass), XLA",
     "half": "infogan_utils InfoGAN.fit, distorted pass on half the batch (augmentation_fraction=0.5), XLA",
@@ -74,36 +69,6 @@ DESCRIPTIONS = {
     "xla-updates": "infogan_utils InfoGAN.fit, the machine's default with the optimizers' updates alone compiled by XLA",
 }
 INSTALL_HINT = "pip install -e .[bench]"
-
-
-def usable_cores():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-def cpu_name_and_flags():
-    """The CPU's model name and whether it has bfloat16 instructions, from /proc/cpuinfo where it exists."""
-    name, flags = platform.processor() or platform.machine(), set()
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and name in ("", platform.machine()):
-                name = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return name, sorted(flags & {"avx512_bf16", "amx_bf16"})
-
-
-def machine(torch_version=None, with_torch=True):
-    """One line naming the machine and the library versions (PyTorch's too, if ``with_torch``)."""
-    name, bf16 = cpu_name_and_flags()
-    gpus = tf.config.list_physical_devices("GPU")
-    device = f"GPU {gpus[0].name}" if gpus else "no GPU"
-    line = (f"{usable_cores()} usable cores of {name} ({', '.join(bf16) or 'no bfloat16 instructions'}), "
-            f"{platform.system()}, {device}, TensorFlow {tf.__version__}")
-    if with_torch:
-        line += ", " + (f"PyTorch {torch_version}" if torch_version else "PyTorch not installed")
-    return line
 
 
 def parse_variants(text):
@@ -187,19 +152,11 @@ def time_fit(name, steps, images):
     """The speeds of ``model.fit`` for a Keras variant (:func:`call_speeds`), warm-up (and compilation) excluded."""
     import keras
 
-    class Stamps(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.stamps = []
-
-        def on_train_batch_end(self, batch, logs=None):  # once per execution of steps_per_execution steps
-            self.stamps.append(time.perf_counter())
-
     model, steps_per_execution = build_variant(name)
     warmup, steps = whole_executions(WARMUP_STEPS, steps_per_execution), whole_executions(steps, steps_per_execution)
     dataset = batches(images)
     model.fit(dataset, epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
-    stamps = Stamps()
+    stamps = StepStamps()
     started = time.perf_counter()
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False, callbacks=[stamps])
     returned = time.perf_counter()
@@ -208,39 +165,6 @@ def time_fit(name, steps, images):
     del model
     keras.backend.clear_session()
     return call_speeds(stamps.stamps, started, returned, BATCH * steps_per_execution, BATCH * steps)
-
-
-def time_plain(steps, images):
-    """Images per second of a plain ``tf.function`` step: D's update, then G's with fresh latents."""
-    model = build_model(TrainConfig(), jit_compile=False, mixed_precision=False)
-    generator, discriminator, spec = model.generator, model.discriminator, model.spec
-    d_optimizer, g_optimizer = model.d_optimizer, model.g_optimizer
-    seed = model.seed_generator
-
-    @tf.function
-    def step(real):
-        latent, codes = sample_latent_tensors(spec, BATCH, seed)
-        with tf.GradientTape() as tape:
-            fake = generator(latent, training=True)
-            real_out, fake_out = discriminator(real, training=True), discriminator(fake, training=True)
-            info = information_losses(spec, codes, fake_out)
-            loss = discriminator_loss(real_out["real_logit"], fake_out["real_logit"]) + info["categorical"] + info["continuous"]
-        d_optimizer.apply(tape.gradient(loss, discriminator.trainable_weights), discriminator.trainable_weights)
-        latent, codes = sample_latent_tensors(spec, BATCH, seed)
-        with tf.GradientTape() as tape:
-            fake_out = discriminator(generator(latent, training=True), training=True)
-            info = information_losses(spec, codes, fake_out)
-            loss = generator_loss(fake_out["real_logit"]) + info["categorical"] + info["continuous"]
-        g_optimizer.apply(tape.gradient(loss, generator.trainable_weights), generator.trainable_weights)
-
-    iterator = iter(batches(images))
-    for _ in range(WARMUP_STEPS):
-        step(next(iterator))
-    started, stamps = time.perf_counter(), []
-    for _ in range(steps):
-        step(next(iterator))
-        stamps.append(time.perf_counter())
-    return call_speeds(stamps, started, time.perf_counter(), BATCH, BATCH * steps)
 
 
 def load_torch():
@@ -361,8 +285,6 @@ def main(argv=None):
             return 0
     images = np.random.default_rng(0).uniform(0, 1, (BATCH * 8, 28, 28, 1)).astype("float32")
     measures = {name: (lambda name=name: time_fit(name, arguments.steps, images)) for name in names}
-    if "plain" in measures:
-        measures["plain"] = lambda: time_plain(arguments.steps, images)
     if "torch" in measures:
         measures["torch"] = lambda: time_torch(arguments.steps, images)
     speeds = {name: [] for name in names}
@@ -372,7 +294,7 @@ def main(argv=None):
             figures = speeds[name][-1]
             print(f"round {round_number + 1}: {describe(name)}: {figures['whole']:.0f} images/s whole call, "
                   f"{figures['step']:.0f} by the median step, {figures['tail']:.2f} s after the last step", flush=True)
-    text = report(speeds, arguments, machine(torch.__version__ if torch else None),
+    text = report(speeds, arguments, machine(torch.__version__ if torch else None, with_torch=True),
                   parameter_counts(torch_reference), skipped_torch)
     print(text)
     if arguments.write:

@@ -29,6 +29,11 @@ def build_parser():
     train.add_argument("--seed", type=int, default=defaults.seed,
                        help="seeds the weights, the batches and the latent draws (default %(default)s)")
     train.add_argument("--dataset", default=defaults.dataset, help="mnist or fashion-mnist (default %(default)s)")
+    train.add_argument("--images", metavar="FOLDER", default="",
+                       help="train on a folder of your own images instead (one subfolder per class, if you know the "
+                            "classes, to measure the categories against; unreadable files are skipped and listed)")
+    train.add_argument("--categories", type=int, default=defaults.categorical_dims[0],
+                       help="size of the categorical code (default %(default)s)")
     train.add_argument("--out", default=None,
                        help="run folder (default my-runs/DATASET-seedSEED, which git ignores); the same folder "
                             "again resumes from its checkpoint")
@@ -127,7 +132,8 @@ def _run(arguments):
 
     if arguments.command == "train":
         config = TrainConfig(
-            dataset={"fashion-mnist": "fashion_mnist"}.get(arguments.dataset, arguments.dataset), steps=arguments.steps, batch_size=arguments.batch_size,
+            dataset={"fashion-mnist": "fashion_mnist"}.get(arguments.dataset, arguments.dataset),
+            images=arguments.images, categorical_dims=(arguments.categories,), steps=arguments.steps, batch_size=arguments.batch_size,
             seed=arguments.seed, categorical_weight=arguments.categorical_weight,
             continuous_weight=arguments.continuous_weight,
             categorical_augmentation=arguments.categorical_augmentation, invariant_codes=arguments.invariant_codes,
@@ -135,7 +141,8 @@ def _run(arguments):
             g_learning_rate=arguments.g_learning_rate, noise_scale=arguments.noise_scale,
             train_subset=arguments.train_subset,
             steps_per_epoch=arguments.steps_per_epoch)
-        out = arguments.out or DEFAULT_OUT.format(dataset=config.dataset.replace("_", "-"), seed=config.seed)
+        name = pathlib.Path(config.images).expanduser().resolve().name if config.images else config.dataset
+        out = arguments.out or DEFAULT_OUT.format(dataset=name.replace("_", "-"), seed=config.seed)
         if arguments.export and os.path.isdir(arguments.export):
             raise ValueError(f"--export {arguments.export} is a folder; name the .npz file to write")
         _import_tensorflow_quietly()  # after the arguments are checked: a mistake is reported at once
@@ -147,12 +154,17 @@ def _run(arguments):
         if arguments.export:
             print(f"Exported {export_pretrained(out, arguments.export)}")
     elif arguments.command == "evaluate":
-        read_config(arguments.run_dir)
+        config = read_config(arguments.run_dir)
         _import_tensorflow_quietly()
         metrics = (evaluate_validation if arguments.validation else evaluate_run)(arguments.run_dir)
-        split = "validation slice" if arguments.validation else "test set"
-        print(f"On the {split}: Hungarian accuracy {metrics['hungarian_accuracy']:.4f}, "
-              f"majority {metrics['majority_accuracy']:.4f}, NMI {metrics['nmi']:.4f}")
+        where = ("the validation slice" if arguments.validation else "the test set") if not config.images \
+            else metrics["split"]
+        if metrics.get("hungarian_accuracy") is None:
+            print(f"On {where}: categorical L_I {metrics['categorical_mi']:.3f} of "
+                  f"{metrics['categorical_mi_max']:.3f}, category shares {metrics['category_shares']}")
+        else:
+            print(f"On {where}: Hungarian accuracy {metrics['hungarian_accuracy']:.4f}, "
+                  f"majority {metrics['majority_accuracy']:.4f}, NMI {metrics['nmi']:.4f}")
         for code, correlations in metrics.get("continuous_codes", {}).items():
             print(f"{code} on generated digits: " + ", ".join(
                 f"{name} rho {rho:+.2f}" for name, rho in correlations.items()) + f" ({describe_code(correlations)})")

@@ -110,7 +110,7 @@ def load_dataset(name, path=None):
 
 
 def load_image_folder(folder, image_size=28, invert="auto", fit="pad", recursive=False, with_labels=False,
-                      skip_unreadable=False):
+                      skip_unreadable=False, skipped=None):
     """Read every image file in ``folder`` into a uint8 array (n, image_size, image_size), MNIST's layout.
 
     The result goes wherever MNIST's ``x_train`` goes (:func:`make_dataset`, :func:`to_unit_range`,
@@ -137,7 +137,8 @@ def load_image_folder(folder, image_size=28, invert="auto", fit="pad", recursive
 
     Every problem is one ``ValueError`` (a :class:`DataError`) naming the folder or file: a missing
     folder, no image files, a file Pillow cannot decode, a bad ``image_size``. With
-    ``skip_unreadable=True`` undecodable files are skipped with one warning that counts them.
+    ``skip_unreadable=True`` undecodable files are skipped with one warning that counts them; pass a list
+    as ``skipped`` to get one line per skipped file (its path and why).
     """
     if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 1:
         raise DataError(f"image_size must be one positive whole number (images are made square), got {image_size!r}")
@@ -168,20 +169,22 @@ def load_image_folder(folder, image_size=28, invert="auto", fit="pad", recursive
         if not recursive and not with_labels and _image_files(folder, recursive=True):
             hint = "; its subfolders do: pass recursive=True (or with_labels=True to use them as classes)"
         raise DataError(f"{folder} holds no image files ({', '.join(IMAGE_SUFFIXES)}){hint}")
-    images, kept, skipped = [], [], []
+    images, kept, problems = [], [], []
     for index, path in enumerate(files):
         try:
             grey = _read_grey(path)
         except DataError as error:
             if not skip_unreadable:
                 raise DataError(f"{error}; fix or remove it, or pass skip_unreadable=True") from None
-            skipped.append(str(error))
+            problems.append(str(error))
             continue
         images.append(_to_square(grey, image_size, invert, fit))
         kept.append(index)
-    if skipped:
-        warnings.warn(f"skipped {len(skipped)} unreadable file(s) of {len(files)} in {folder}, "
-                      f"the first: {skipped[0]}", stacklevel=2)
+    if problems:
+        warnings.warn(f"skipped {len(problems)} unreadable file(s) of {len(files)} in {folder}, "
+                      f"the first: {problems[0]}", stacklevel=2)
+        if skipped is not None:
+            skipped.extend(problems)
     if not images:
         raise DataError(f"{folder} holds no readable image: all {len(files)} files failed to decode")
     images = np.stack(images)
@@ -416,4 +419,13 @@ def _download_fashion_mnist():
         if path != folder / name:
             os.replace(path, folder / name)
     return folder
+
+
+def folder_has_classes(folder):
+    """True when ``folder`` holds its images in first-level subfolders (one per class) and none loose."""
+    folder = pathlib.Path(folder).expanduser()
+    if not folder.is_dir():
+        return False
+    subfolders = [path for path in folder.iterdir() if path.is_dir() and not path.name.startswith(".")]
+    return bool(subfolders) and not _image_files(folder, recursive=False)
 

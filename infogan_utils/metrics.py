@@ -93,11 +93,12 @@ def clustering_report(labels, clusters, n_clusters=None):
     }
 
 
-def evaluate_model(model, test_images, test_labels, n_generated=10000, seed=0):
+def evaluate_model(model, test_images, test_labels=None, n_generated=10000, seed=0):
     """Evaluate a trained :class:`~infogan_utils.training.InfoGAN` (or anything with ``spec``,
     ``generate`` and ``predict_codes``).
 
-    Returns the clustering report of the first categorical code on real test images and the
+    Returns the clustering report of the first categorical code on real test images (without
+    ``test_labels``: none), the share of those images in each category (``category_shares``) and the
     categorical L_I estimate on ``n_generated`` generated images. ``test_images`` may be uint8
     (0..255, as the loaders return them): they are scaled to [0, 1], the range the Q head was
     trained on.
@@ -110,7 +111,9 @@ def evaluate_model(model, test_images, test_labels, n_generated=10000, seed=0):
         raise ValueError("the model has no categorical code to evaluate")
     size = spec.categorical_dims[0]
     probabilities, _ = model.predict_codes(test_images)
-    report = clustering_report(test_labels, probabilities[:, :size].argmax(axis=1), n_clusters=size)
+    categories = probabilities[:, :size].argmax(axis=1)
+    report = {} if test_labels is None else clustering_report(test_labels, categories, n_clusters=size)
+    report["category_shares"] = (np.bincount(categories, minlength=size) / len(categories)).round(4).tolist()
     sample = spec.sample(n_generated, seed=seed)
     images = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
     generated_probabilities, _ = model.predict_codes(images)

@@ -56,6 +56,12 @@ class PretrainedInfoGAN:
     def spec(self):
         return self.latent_spec
 
+    def class_name(self, label):
+        """What class ``label`` is called: the subfolder name of a model trained on a folder of classes,
+        the label itself (a digit, for MNIST) otherwise."""
+        names = self.meta.get("class_names") or []
+        return names[label] if label < len(names) else str(label)
+
     @classmethod
     def from_file(cls, path):
         from .models import build_infogan_models
@@ -132,7 +138,8 @@ def export_pretrained(run_dir, path):
     and the category-to-digit map. The map is the Hungarian permutation fitted on the validation slice
     of the *training* set (:func:`~infogan_utils.runs.evaluate_validation`), so the test labels serve
     only to report the test metrics. Returns the path."""
-    from .runs import RUN_FILES, evaluate_run, evaluate_validation, load_run_model, read_config
+    from .data import folder_has_classes
+    from .runs import IMAGES, RUN_FILES, evaluate_run, evaluate_validation, load_run_model, read_config
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     config = read_config(run_dir)
@@ -141,11 +148,19 @@ def export_pretrained(run_dir, path):
     # Exporting reads the run and writes only the file it is asked for.
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else \
         evaluate_run(run_dir, model=model, write=False)
-    validation = evaluate_validation(run_dir, model=model, write=False)
+    labelled = config.dataset != IMAGES or folder_has_classes(config.images)
+    validation = evaluate_validation(run_dir, model=model, write=False) if labelled else None
+    if labelled and len(validation["class_names"] or []) > model.spec.categorical_dims[0]:
+        raise ValueError(f"{config.images} has {len(validation['class_names'])} classes but the run has only "
+                         f"{model.spec.categorical_dims[0]} categories to name after them; train with "
+                         "--categories at least the number of classes")
     arrays = variables_to_arrays({"generator": model.generator.weights,
                                   "discriminator": model.discriminator.weights}, dtype="float16")
+    size = model.spec.categorical_dims[0]
     meta = {"spec": model.spec.to_dict(), "config": config.to_dict(),
-            "category_to_label": validation["cluster_to_label"], "category_to_label_fitted_on": validation["split"],
+            "category_to_label": validation["cluster_to_label"] if labelled else list(range(size)),
+            "category_to_label_fitted_on": validation["split"] if labelled else "nothing: the folder has no labels",
+            "class_names": validation.get("class_names") if labelled else None,
             "validation": validation, "metrics": metrics}
     write_arrays(path, arrays, meta, compress=True)
     return path

@@ -11,6 +11,7 @@ import math
 import os
 import pathlib
 import time
+import warnings
 
 import numpy as np
 
@@ -18,8 +19,11 @@ from .codes import LatentSpec
 from .data import DATASETS
 from .storage import write_json
 
+IMAGES = "images"  # TrainConfig.dataset of a run on a folder of the reader's own images
+
 RUN_FILES = {
     "config": "config.json",
+    "skipped": "skipped.txt",
     "checkpoint": "checkpoint.npz",
     "history": "history.csv",
     "steps": "steps.csv",
@@ -59,6 +63,7 @@ class TrainConfig:
     """
 
     dataset: str = "mnist"
+    images: str = ""  # a folder of your own images instead of a built-in dataset (dataset then reads "images")
     steps: int = 5000
     batch_size: int = 128
     seed: int = 0
@@ -82,8 +87,15 @@ class TrainConfig:
 
     def __post_init__(self):
         self.categorical_dims = tuple(int(k) for k in self.categorical_dims)
-        if self.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
+        if self.images:
+            if self.dataset not in ("mnist", IMAGES):
+                raise ValueError(f"give a dataset ({self.dataset!r}) or a folder of images ({self.images!r}), not both")
+            self.dataset = IMAGES
+        elif self.dataset == IMAGES:
+            raise ValueError("dataset 'images' needs the folder: images=PATH (--images PATH)")
+        elif self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)} "
+                             "(or train on a folder of your own images with images=PATH, --images PATH)")
         for name in ("steps", "train_subset", "noise_dim", "continuous_dim"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
@@ -216,6 +228,45 @@ def resolve_compute(jit_compile="auto", mixed_precision="auto"):
     return (True if jit_compile == "auto" else jit_compile), mixed_precision
 
 
+def load_run_data(config, skipped=None):
+    """The images a run trains on, and the labelled images it is measured on:
+    ``(train_images, {"test": (images, labels) or None, "validation": (images, labels) or None, "class_names"})``.
+
+    A built-in dataset is measured on its test set and on the validation slice of its training set. A folder of
+    images (``config.images``) is measured on itself, labelled by its first-level subfolders when it has them
+    (one per class; the names go to ``class_names``), and has no labels otherwise. Unreadable files in a folder
+    are skipped; pass a list as ``skipped`` to get one line per skipped file.
+    """
+    from .data import folder_has_classes, load_dataset, load_image_folder, validation_split
+
+    if config.dataset != IMAGES:
+        (x_train, y_train), test = load_dataset(config.dataset)
+        train = x_train[:config.train_subset] if config.train_subset else x_train
+        return train, {"test": test, "validation": validation_split(x_train, y_train), "class_names": None}
+    with warnings.catch_warnings():  # the skipped files are listed one per line, not in a warning
+        warnings.simplefilter("ignore")
+        if folder_has_classes(config.images):
+            images, labels, class_names = load_image_folder(config.images, with_labels=True, skip_unreadable=True,
+                                                            skipped=skipped)
+            evaluation = {"test": (images, labels), "validation": (images, labels), "class_names": class_names}
+        else:
+            images = load_image_folder(config.images, recursive=True, skip_unreadable=True, skipped=skipped)
+            evaluation = {"test": None, "validation": None, "class_names": None}
+    if len(images) < config.batch_size:
+        raise ValueError(f"{config.images} holds {len(images)} readable images, fewer than a batch "
+                         f"({config.batch_size}); add images or lower --batch-size")
+    return (images[:config.train_subset] if config.train_subset else images), evaluation
+
+
+def unlabelled_images(config):
+    """The images of a folder run without class subfolders (for the metrics that need no labels)."""
+    from .data import load_image_folder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_image_folder(config.images, recursive=True, skip_unreadable=True)
+
+
 def read_config(run_dir):
     """The :class:`TrainConfig` saved in a run folder."""
     path = pathlib.Path(run_dir) / RUN_FILES["config"]
@@ -244,7 +295,7 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     import keras
 
     from .checkpoints import previous_path, restore_latest
-    from .data import load_dataset, make_dataset
+    from .data import make_dataset
     from .training import CheckpointCallback, ImageGridCallback, StepHistory, describe_device, fit_steps
 
     run_dir = pathlib.Path(run_dir)
@@ -270,9 +321,8 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
         if stored_steps is not None and config.steps < stored_steps:
             raise ValueError(f"{run_dir} has already trained {stored_steps} steps; ask for at least that many "
                              f"(got steps={config.steps}) or choose another --out folder")
-    (x_train, _), (x_test, y_test) = load_dataset(config.dataset)
-    if config.train_subset:
-        x_train = x_train[:config.train_subset]
+    skipped = []
+    x_train, evaluation = load_run_data(config, skipped)
     model = build_model(config, jit_compile=jit_compile, mixed_precision=mixed_precision)
     initial_step = 0
     if checkpoint_path.exists() or previous_path(checkpoint_path).exists():
@@ -287,6 +337,10 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
         for name in results:
             (run_dir / name).unlink()
     write_json(config_path, config.to_dict())
+    if skipped:
+        (run_dir / RUN_FILES["skipped"]).write_text("".join(f"{line}\n" for line in skipped))
+        print(f"Skipped {len(skipped)} unreadable files of {config.images}: listed in "
+              f"{run_dir / RUN_FILES['skipped']}")
     if verbose:
         print(f"Training on {describe_device()}: {config.steps} steps of {config.batch_size} images")
 
@@ -308,8 +362,8 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     save_traversals(model, run_dir)
     # A model trained in mixed precision is evaluated from its checkpoint in float32, like every other.
     evaluated = model if model.dtype_policy.name == "float32" else None
-    metrics = evaluate_run(run_dir, model=evaluated, test_data=(x_test, y_test)) if evaluate else {}
-    if verbose and metrics:
+    metrics = evaluate_run(run_dir, model=evaluated, evaluation=evaluation) if evaluate else {}
+    if verbose and metrics.get("hungarian_accuracy") is not None:
         print(f"Hungarian test accuracy {metrics['hungarian_accuracy']:.4f}, categorical L_I "
               f"{metrics['categorical_mi']:.3f} of ln 10 = {np.log(10):.3f}, "
               f"{timing['images_per_second']:.0f} images/s")
@@ -353,33 +407,40 @@ def load_run_model(run_dir):
     return model
 
 
-def evaluate_run(run_dir, model=None, test_data=None, write=True):
+def evaluate_run(run_dir, model=None, evaluation=None, write=True):
     """Recompute ``metrics.json`` of a run from its saved weights (or from ``model``); returns the metrics
-    (``write=False``: without writing them)."""
-    from .data import load_dataset
+    (``write=False``: without writing them). ``evaluation`` is :func:`load_run_data`'s second item (read
+    anew when None). A run on a folder without class subfolders has no labels: its metrics are then those
+    that need none (the categorical L_I on generated images, and how Q spreads the folder over categories)."""
     from .metrics import evaluate_model
 
     run_dir = pathlib.Path(run_dir)
     config = read_config(run_dir)
     if model is None:
         model = load_run_model(run_dir)
-    if test_data is None:
-        _, test_data = load_dataset(config.dataset)
-    report = evaluate_model(model, *test_data)
+    if evaluation is None:
+        _, evaluation = load_run_data(config)
+    images, labels = evaluation["test"] if evaluation["test"] is not None else (unlabelled_images(config), None)
+    report = evaluate_model(model, images, labels)
     timing_path = run_dir / RUN_FILES["timing"]
     timing = json.loads(timing_path.read_text()) if timing_path.exists() else {}
     metrics = {
-        "hungarian_accuracy": report["hungarian_accuracy"],
-        "majority_accuracy": report["majority_accuracy"],
-        "nmi": report["nmi"],
+        "split": ("the test set" if config.dataset != IMAGES else
+                  f"the folder {config.images}" + (", labelled by its subfolders" if evaluation["class_names"] else
+                                                   ", which has no labels")),
+        "hungarian_accuracy": report.get("hungarian_accuracy"),
+        "majority_accuracy": report.get("majority_accuracy"),
+        "nmi": report.get("nmi"),
         "categorical_mi": report["categorical_mi"],
         "categorical_mi_max": report["categorical_mi_max"],
+        "category_shares": report["category_shares"],
+        "class_names": evaluation["class_names"],
         "steps": model.steps,
         "images_per_second": timing.get("images_per_second"),
         "wall_time_seconds": timing.get("wall_time_seconds"),
         "machine": timing.get("machine"),
-        "confusion_matrix": report["confusion_matrix"],
-        "cluster_to_label": report["cluster_to_label"],
+        "confusion_matrix": report.get("confusion_matrix"),
+        "cluster_to_label": report.get("cluster_to_label"),
         "config": config.to_dict(),
     }
     if write:
@@ -396,19 +457,22 @@ def evaluate_validation(run_dir, model=None, write=True):
     and each continuous code's correlation with slant, width and thickness on ``CODE_SAMPLES``
     generated digits (:func:`metrics.continuous_code_correlations`). Reads no test label. Returns
     the report (``write=False``: without writing it)."""
-    from .data import load_dataset, validation_split
     from .metrics import clustering_report, continuous_code_correlations
 
     run_dir = pathlib.Path(run_dir)
     config = read_config(run_dir)
     if model is None:
         model = load_run_model(run_dir)
-    (x_train, y_train), _ = load_dataset(config.dataset)
-    images, labels = validation_split(x_train, y_train)
+    _, evaluation = load_run_data(config)
+    if evaluation["validation"] is None:
+        raise ValueError(f"{config.images} has no class subfolders, so there are no labels to validate against")
+    images, labels = evaluation["validation"]
     size = model.spec.categorical_dims[0]
     probabilities, _ = model.predict_codes(images)
     report = clustering_report(labels, probabilities[:, :size].argmax(axis=1), n_clusters=size)
-    report |= {"split": f"the last {len(labels)} training images", "steps": model.steps}
+    split = f"the last {len(labels)} training images" if config.dataset != IMAGES else \
+        f"the {len(labels)} images of the folder {config.images}, labelled by its subfolders"
+    report |= {"split": split, "steps": model.steps, "class_names": evaluation["class_names"]}
     if model.spec.continuous_dim:  # generated samples only: no label of any split is read
         report["continuous_codes"] = continuous_code_correlations(model, n=CODE_SAMPLES, seed=0)
     if write:

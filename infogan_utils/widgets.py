@@ -62,8 +62,11 @@ class LatentExplorer:
         self.slow_ms = slow_ms
         spec = model.spec
         names = code_names or [f"c{index + 2}" for index in range(spec.continuous_dim)]
-        self.category = widgets.ToggleButtons(options=list(range(spec.categorical_dims[0])), value=0,
-                                              description="category", style={"button_width": "32px"})
+        labels = list(range(spec.categorical_dims[0]))
+        # a model trained on a folder of classes names its buttons after the subfolders
+        names = [model.class_name(label) if hasattr(model, "class_name") else str(label) for label in labels]
+        self.category = widgets.ToggleButtons(options=list(zip(names, labels)), value=0, description="category",
+                                              style={"button_width": f"{max(32, 8 * max(map(len, names)) + 12)}px"})
         # Room for labels such as "c3: slant+ thickness+" without squeezing the slider's track.
         label_width = 7 * max(len(name) for name in names) + 12
         self.sliders = [widgets.FloatSlider(value=0.0, min=SLIDER_RANGE[0], max=SLIDER_RANGE[1], step=0.1,
@@ -96,7 +99,9 @@ class LatentExplorer:
                 png, info = render_digit(self.model, self.category.value, self.continuous_values(),
                                          self.noise_seed.value)
                 codes = ", ".join(f"{v:+.2f}" for v in info["predicted_continuous"])
-                message = (f"Q reads class <b>{info['predicted_class']}</b> ({info['probability']:.0%}), "
+                read = info["predicted_class"]
+                read = self.model.class_name(read) if hasattr(self.model, "class_name") else read
+                message = (f"Q reads class <b>{read}</b> ({info['probability']:.0%}), "
                            f"continuous codes {codes}")
             else:
                 png = render_sweep(self.model, self.category.value, self.continuous_values(), self.mode.value,

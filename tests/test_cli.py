@@ -207,3 +207,74 @@ def test_fewer_steps_than_the_checkpoint_are_refused_and_nothing_is_rewritten(ti
                      "--steps-per-epoch", "20", "--seed", "3")
     assert_one_line_error(result, "has already trained 40 steps")
     assert {name: (run_dir / name).read_bytes() for name in before} == before
+
+
+def write_shapes(folder, per_class=40, size=64, seed=0):
+    """A folder of RGB pictures in nested class subfolders, as a reader might collect: circles, squares and
+    triangles of random colour, size and place on a light background, and two files that are not images."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    for name in ("circle", "square", "triangle"):
+        for index in range(per_class):
+            path = folder / name / ("more" if index % 2 else "") / f"{index:03d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            picture = Image.new("RGB", (size, size), tuple(int(v) for v in rng.integers(200, 256, 3)))
+            draw = ImageDraw.Draw(picture)
+            radius, x, y = rng.integers(10, 20), *rng.integers(22, 42, 2)
+            colour = tuple(int(v) for v in rng.integers(0, 90, 3))
+            if name == "circle":
+                draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour)
+            elif name == "square":
+                draw.rectangle([x - radius, y - radius, x + radius, y + radius], fill=colour)
+            else:
+                draw.polygon([(x, y - radius), (x - radius, y + radius), (x + radius, y + radius)], fill=colour)
+            picture.save(path)
+    (folder / "circle" / "broken.png").write_bytes(b"\x89PNG not really")
+    (folder / "square" / "more" / "empty.jpg").write_bytes(b"")
+
+
+def test_a_folder_of_your_own_images_trains_evaluates_exports_and_explores(tmp_path):
+    """The reader's own run end to end: a folder of 64x64 RGB pictures in nested class folders with two broken
+    files -> train -> evaluate -> export -> the explorer, whose category buttons carry the class names."""
+    from infogan_utils.pretrained import load_pretrained
+    from infogan_utils.widgets import LatentExplorer
+
+    folder, out = tmp_path / "my-shapes", tmp_path / "run"
+    write_shapes(folder)
+    result = infogan("train", "--images", str(folder), "--categories", "3", "--steps", "4", "--batch-size", "32",
+                     "--steps-per-epoch", "2", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines()[0] == (f"Skipped 2 unreadable files of {folder}: listed in "
+                                             f"{out / 'skipped.txt'}")
+    skipped = (out / "skipped.txt").read_text().splitlines()
+    assert len(skipped) == 2 and "broken.png" in skipped[0] and "empty.jpg" in skipped[1]
+    config = json.loads((out / "config.json").read_text())
+    assert config["dataset"] == "images" and config["images"] == str(folder) and config["categorical_dims"] == [3]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["class_names"] == ["circle", "square", "triangle"] and metrics["steps"] == 4
+    assert sum(map(sum, metrics["confusion_matrix"])) == 120  # every readable picture, measured once
+    result = infogan("evaluate", str(out))
+    assert result.returncode == 0 and result.stdout.startswith(
+        f"On the folder {folder}, labelled by its subfolders: Hungarian accuracy"), result.stderr[-2000:]
+    assert infogan("export", str(out), str(tmp_path / "shapes.npz")).returncode == 0
+    model = load_pretrained(path=tmp_path / "shapes.npz")
+    explorer = LatentExplorer(model)
+    assert [label for label, _ in explorer.category.options] == ["circle", "square", "triangle"]
+    assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    # resuming the same folder continues where it stopped
+    result = infogan("train", "--images", str(folder), "--categories", "3", "--steps", "6", "--batch-size", "32",
+                     "--steps-per-epoch", "2", "--out", str(out), "--quiet")
+    assert result.returncode == 0 and json.loads((out / "metrics.json").read_text())["steps"] == 6
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda folder: folder.mkdir(), "holds no image files"),
+    (lambda folder: (folder.mkdir(), (folder / "a.png").write_bytes(b"x")), "holds no readable image"),
+    (lambda folder: None, "no such folder"),
+])
+def test_a_folder_that_cannot_be_trained_on_gets_one_line_and_nothing_is_written(tmp_path, make, message):
+    folder, out = tmp_path / "pictures", tmp_path / "run"
+    make(folder)
+    assert_one_line_error(infogan("train", "--images", str(folder), "--out", str(out)), message)
+    assert not out.exists()

@@ -428,9 +428,9 @@ def test_a_run_trained_in_bfloat16_is_evaluated_in_float32(tmp_path, mnist_path,
 
     evaluated_models = []
 
-    def evaluate_and_record(run_dir, model=None, test_data=None):
+    def evaluate_and_record(run_dir, model=None, evaluation=None):
         evaluated_models.append(model)
-        return evaluate_run(run_dir, model=model, test_data=test_data)
+        return evaluate_run(run_dir, model=model, evaluation=evaluation)
 
     monkeypatch.setattr(runs, "evaluate_run", evaluate_and_record)
     run_dir = tmp_path / "run"
