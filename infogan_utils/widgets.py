@@ -64,9 +64,9 @@ class LatentExplorer:
         names = code_names or [f"c{index + 2}" for index in range(spec.continuous_dim)]
         labels = list(range(spec.categorical_dims[0]))
         # a model trained on a folder of classes names its buttons after the subfolders
-        names = [model.class_name(label) if hasattr(model, "class_name") else str(label) for label in labels]
-        self.category = widgets.ToggleButtons(options=list(zip(names, labels)), value=0, description="category",
-                                              style={"button_width": f"{max(32, 8 * max(map(len, names)) + 12)}px"})
+        classes = [model.class_name(label) if hasattr(model, "class_name") else str(label) for label in labels]
+        self.category = widgets.ToggleButtons(options=list(zip(classes, labels)), value=0, description="category",
+                                              style={"button_width": f"{max(32, 8 * max(map(len, classes)) + 12)}px"})
         # Room for labels such as "c3: slant+ thickness+" without squeezing the slider's track.
         label_width = 7 * max(len(name) for name in names) + 12
         self.sliders = [widgets.FloatSlider(value=0.0, min=SLIDER_RANGE[0], max=SLIDER_RANGE[1], step=0.1,
