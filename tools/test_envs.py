@@ -18,6 +18,7 @@ Usage::
 """
 
 import argparse
+import os
 import pathlib
 import shutil
 import subprocess
@@ -44,6 +45,17 @@ def run(command, log, **kwargs):
         raise SystemExit(f"failed ({result.returncode}): {' '.join(map(str, command))}; see {log}")
 
 
+def mnist_folder():
+    """The folder that holds the MNIST file this checkout uses (its data/ or INFOGAN_DATA_DIR)."""
+    sys.path.insert(0, str(ROOT))
+    from infogan_utils.data import data_dirs
+
+    for folder in data_dirs():
+        if (folder / "mnist.npz").is_file():
+            return (folder / "mnist.npz").resolve().parent
+    raise SystemExit("mnist.npz not found: put it in data/ or point INFOGAN_DATA_DIR at its folder")
+
+
 def build_wheel(log):
     wheels = BUILD / "wheel"
     shutil.rmtree(wheels, ignore_errors=True)
@@ -68,8 +80,7 @@ def check(name):
     BUILD.mkdir(parents=True, exist_ok=True)
     log = BUILD / f"{name}.log"
     log.write_text(f"{name}: started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-    environment = BUILD / name
-    shutil.rmtree(environment, ignore_errors=True)
+    environment = BUILD / name  # kept between runs: pip then only checks what is installed
     run([sys.executable, "-m", "venv", str(environment)], log)
     python = str(environment / "bin" / "python")
     run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"], log)
@@ -82,8 +93,11 @@ def check(name):
     # The installed wheel, not the checkout, must be what the tests import: pytest's own script (not
     # ``python -m pytest``, which puts the working folder first on sys.path) and importlib mode.
     started = time.perf_counter()
+    # The installed package's download cache is not the checkout's data/; the tests' helper modules (tests/) are
+    # importable, the checkout's package is not.
+    data = {"INFOGAN_DATA_DIR": str(mnist_folder()), "PYTHONPATH": str(ROOT / "tests")}
     run([str(environment / "bin" / "pytest"), "--import-mode=importlib", "-n", "2", "-q", "-p", "no:cacheprovider",
-         "tests/test_notebooks_outside.py", *UNIT_TESTS], log, cwd=ROOT)
+         "tests/test_notebooks_outside.py", *UNIT_TESTS], log, cwd=ROOT, env=os.environ | data)
     keys = ("tensorflow", "keras", "numpy", "scipy", "scikit-image", "matplotlib", "pillow", "ipywidgets",
             "tensorboard", "ipython", "ipykernel")
     summary = ", ".join(f"{key} {versions[key]}" for key in keys if key in versions)
