@@ -262,13 +262,14 @@ def validation_split(train_images, train_labels, size=VALIDATION_SIZE):
 
 
 def to_unit_range(images):
-    """Convert uint8 images (n, 28, 28) to float32 (n, 28, 28, 1) in [0, 1], the generator's range."""
+    """Images (n, height, width[, 1]) as float32 (n, height, width, 1) in [0, 1], the generator's range:
+    integer images (0..255) are scaled, float images are taken to be in [0, 1] already (:func:`as_float_images`)."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4:
         raise ValueError(f"expected images of shape (n, height, width[, 1]), got {images.shape}")
-    return images.astype("float32") / 255.0
+    return as_float_images(images)
 
 
 def as_float_images(images):

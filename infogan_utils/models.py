@@ -20,22 +20,22 @@ LEAKY_SLOPE = 0.1
 BATCH_NORM_MOMENTUM = 0.9
 
 
-def build_generator(input_dim, image_shape=(28, 28, 1), base_filters=64, codes_every_layer=0, name="generator"):
+def build_generator(input_dim, image_shape=(28, 28, 1), base_filters=64, every_layer_inputs=0, name="generator"):
     """The generator: a vector of size ``input_dim`` to an image in [0, 1].
 
     ``image_shape`` must have a height and width divisible by 4 (28 x 28 by default).
-    ``codes_every_layer`` > 0 feeds the last that many latent entries (the continuous codes, in
+    ``every_layer_inputs`` > 0 feeds the last that many latent entries (the continuous codes, in
     :class:`LatentSpec`'s layout) to every layer, not only the first: they are concatenated to
     each dense layer's input and, as constant feature maps, to each up-convolution's input.
     """
     height, width, channels = image_shape
     if height % 4 or width % 4:
         raise ValueError(f"image height and width must be divisible by 4, got {image_shape}")
-    if not 0 <= codes_every_layer <= input_dim:
-        raise ValueError(f"codes_every_layer must lie between 0 and the latent size {input_dim}, "
-                         f"got {codes_every_layer}")
+    if not 0 <= every_layer_inputs <= input_dim:
+        raise ValueError(f"every_layer_inputs must lie between 0 and the latent size {input_dim}, "
+                         f"got {every_layer_inputs}")
     inputs = keras.Input((input_dim,), name="latent")
-    codes = inputs[:, input_dim - codes_every_layer:] if codes_every_layer else None
+    codes = inputs[:, input_dim - every_layer_inputs:] if every_layer_inputs else None
 
     def with_codes(x):
         if codes is None:
@@ -111,6 +111,6 @@ def build_infogan_models(spec=None, image_shape=(28, 28, 1), q_hidden=128, learn
     """
     spec = spec or LatentSpec()
     generator = build_generator(spec.input_dim, image_shape,
-                                codes_every_layer=spec.continuous_dim if codes_every_layer else 0)
+                                every_layer_inputs=spec.continuous_dim if codes_every_layer else 0)
     discriminator = build_discriminator(spec, image_shape, q_hidden=q_hidden, learn_std=learn_std)
     return generator, discriminator

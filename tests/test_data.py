@@ -379,3 +379,13 @@ def test_bad_options_are_refused_before_reading(tmp_path, options, message):
     with pytest.raises(data.DataError, match=message) as error:
         data.load_image_folder(tmp_path / "not even read", **options)
     _one_line(error)
+
+
+def test_make_dataset_takes_float_images_in_the_unit_range_as_they_are():
+    """Images already in [0, 1] (as a reader's own array may be) are not divided by 255 a second time."""
+    rng = np.random.default_rng(4)
+    integers = rng.integers(0, 256, size=(64, 28, 28), dtype=np.uint8)
+    floats = integers.astype("float32") / 255.0
+    from_integers = np.concatenate([b.numpy() for b in data.make_dataset(integers, 32, seed=2, repeat=False)])
+    from_floats = np.concatenate([b.numpy() for b in data.make_dataset(floats, 32, seed=2, repeat=False)])
+    assert from_floats.max() > 0.9 and np.array_equal(from_floats, from_integers)

@@ -58,7 +58,7 @@ def test_other_image_sizes():
 
 def test_codes_every_layer_feeds_the_continuous_codes_to_each_layer():
     plain = build_generator(74)
-    conditioned = build_generator(74, codes_every_layer=2)
+    conditioned = build_generator(74, every_layer_inputs=2)
     # two more inputs to FC 1024->6272, to up-conv 128->64 (4x4x2x64) and to up-conv 64->1 (4x4x2x1)
     assert conditioned.count_params() - plain.count_params() == 2 * 6272 + 16 * 2 * 64 + 16 * 2 * 1
     spec = LatentSpec()
@@ -81,6 +81,6 @@ def test_codes_every_layer_feeds_the_continuous_codes_to_each_layer():
 
 
 @pytest.mark.parametrize("count", [-1, 75])
-def test_codes_every_layer_must_fit_the_latent(count):
-    with pytest.raises(ValueError, match="codes_every_layer must lie between 0 and the latent size 74"):
-        build_generator(74, codes_every_layer=count)
+def test_every_layer_inputs_must_fit_the_latent(count):
+    with pytest.raises(ValueError, match="every_layer_inputs must lie between 0 and the latent size 74"):
+        build_generator(74, every_layer_inputs=count)
