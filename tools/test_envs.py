@@ -87,6 +87,8 @@ def check(name):
     wheel = build_wheel(log)
     constraints = constraints_for(name, python, log)
     run([python, "-m", "pip", "install", "-q", "-c", str(constraints), str(wheel), *TOOLS], log)
+    # A kept environment already holds an infogan-utils of the same version: put this checkout's wheel in its place.
+    run([python, "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(wheel)], log)
     run([python, "-m", "pip", "check"], log)
     freeze = subprocess.run([python, "-m", "pip", "freeze"], capture_output=True, text=True).stdout
     versions = {line.split("==")[0].lower(): line.split("==")[1] for line in freeze.splitlines() if "==" in line}
