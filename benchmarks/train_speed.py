@@ -66,7 +66,6 @@ DESCRIPTIONS = {
     "half": "infogan_utils InfoGAN.fit, distorted pass on half the batch (augmentation_fraction=0.5), XLA",
     "bf16": "infogan_utils InfoGAN.fit, mixed_bfloat16, XLA",
     "bf16-no-xla": "infogan_utils InfoGAN.fit, mixed_bfloat16, no XLA",
-    "xla-updates": "infogan_utils InfoGAN.fit, the machine's default with the optimizers' updates alone compiled by XLA",
 }
 INSTALL_HINT = "pip install -e .[bench]"
 
@@ -110,10 +109,6 @@ def build_variant(name):
         exact = build_model(TrainConfig(), jit_compile=True)
         model = InfoGAN(exact.generator, exact.discriminator, exact.spec, augmentation_fraction=0.5)
         model.compile(*make_optimizers(), jit_compile=True)
-        return model, 1
-    if name == "xla-updates":
-        model = build_model(TrainConfig())
-        model.compile(*make_optimizers(), jit_compile=model.jit_compile, xla_updates=True)
         return model, 1
     if name in ("bf16", "bf16-no-xla"):
         return build_model(TrainConfig(), jit_compile=name == "bf16", mixed_precision="bfloat16"), 1

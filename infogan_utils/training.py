@@ -86,25 +86,14 @@ class InfoGAN(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in (
             "d_loss", "g_loss", "categorical_loss", "continuous_loss", "categorical_mi", "real_mi")}
 
-    def compile(self, d_optimizer, g_optimizer, xla_updates=False, **kwargs):
-        """Set the two optimizers; D's also trains the Q head, which lives in the discriminator.
-
-        ``xla_updates=True`` compiles the two optimizers' updates with XLA on their own when the step itself
-        is not compiled with XLA: without XLA, Adam's element-wise updates run as many small operations.
-        """
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        """Set the two optimizers; D's also trains the Q head, which lives in the discriminator."""
         super().compile(**kwargs)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         # Built now so that a checkpoint can be loaded before the first step.
         self.d_optimizer.build(self.discriminator.trainable_weights)
         self.g_optimizer.build(self.generator.trainable_weights)
-        self.apply_gradients = self._apply_gradients
-        if xla_updates and not self.jit_compile:
-            self.apply_gradients = tf.function(self._apply_gradients, jit_compile=True)
-
-    def _apply_gradients(self, d_gradients, g_gradients):
-        self.d_optimizer.apply(d_gradients, self.discriminator.trainable_weights)
-        self.g_optimizer.apply(g_gradients, self.generator.trainable_weights)
 
     @property
     def metrics(self):
@@ -148,7 +137,8 @@ class InfoGAN(keras.Model):
             scaled_g_loss = self.g_optimizer.scale_loss(g_loss)
         d_weights = self.discriminator.trainable_weights
         g_weights = self.generator.trainable_weights
-        self.apply_gradients(tape.gradient(scaled_d_loss, d_weights), tape.gradient(scaled_g_loss, g_weights))
+        self.d_optimizer.apply(tape.gradient(scaled_d_loss, d_weights), d_weights)
+        self.g_optimizer.apply(tape.gradient(scaled_g_loss, g_weights), g_weights)
         del tape
         self.step_counter.assign_add(1)
         # A label-free diagnostic, not a loss: how confidently and evenly Q sorts the real batch.

@@ -500,3 +500,4 @@ def test_an_unknown_compute_mode_is_refused(monkeypatch):
     monkeypatch.setenv("INFOGAN_COMPUTE", "fp8")
     with pytest.raises(ValueError, match="INFOGAN_COMPUTE must be one of exact, bfloat16, float16, got 'fp8'"):
         resolve_compute()
+
