@@ -133,7 +133,8 @@ def _run(arguments):
     if arguments.command == "train":
         config = TrainConfig(
             dataset={"fashion-mnist": "fashion_mnist"}.get(arguments.dataset, arguments.dataset),
-            images=arguments.images, categorical_dims=(arguments.categories,), steps=arguments.steps, batch_size=arguments.batch_size,
+            images=arguments.images, categorical_dims=(arguments.categories,), steps=arguments.steps,
+            batch_size=arguments.batch_size,
             seed=arguments.seed, categorical_weight=arguments.categorical_weight,
             continuous_weight=arguments.continuous_weight,
             categorical_augmentation=arguments.categorical_augmentation, invariant_codes=arguments.invariant_codes,
