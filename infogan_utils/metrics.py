@@ -306,7 +306,8 @@ def describe_code(correlations, threshold=0.3):
 
 
 def code_roles(correlations):
-    """How cleanly two continuous codes split slant from width or thickness (the measure the code levers are judged on, benchmarks/README.md).
+    """How cleanly two continuous codes split slant from width or thickness (the measure the code levers are
+    judged on, benchmarks/README.md).
 
     ``correlations`` is :func:`continuous_code_correlations`' result for a model with two
     continuous codes. The *slant code* is the code with the larger ``|rho|`` with slant, the other

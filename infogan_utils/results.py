@@ -127,7 +127,8 @@ class TrainedRun:
     def categories_of_digits(self, digits):
         """The run's own categories (what :meth:`model`'s ``generate`` takes) that draw ``digits``, through
         the shipped model's map, fitted on the validation slice: ``run.model().generate(None,
-        run.categories_of_digits([3]), ...)`` draws the 3 that ``load_pretrained(...).generate(None, [3], ...)`` draws."""
+        run.categories_of_digits([3]), ...)`` draws the 3 that ``load_pretrained(...).generate(None, [3], ...)``
+        draws."""
         from .pretrained import load_pretrained
 
         if not self.has_model:

@@ -64,7 +64,8 @@ def test_the_report_gives_the_median_of_the_rounds_ratios(monkeypatch):
     text = train_speed.report(speeds, arguments, "2 usable cores of a test CPU", ["Trainable parameters: ..."], False)
     assert ("**Package default / PyTorch reference, whole calls: 1.50x** (median of the rounds' ratios 1.50, 2.00, "
             "1.10; goal: at least 1.5x). By median steps: 3.40x.") in text
-    assert "Exact mode / PyTorch reference, whole calls: 1.25x (rounds 1.25, 1.50, 1.00); by median steps: 1.00x." in text
+    assert ("Exact mode / PyTorch reference, whole calls: 1.25x (rounds 1.25, 1.50, 1.00); by median steps: "
+            "1.00x.") in text
     assert ("| infogan_utils InfoGAN.fit, as shipped (chosen for this machine: bfloat16, no XLA) | 330 | 300 | 400 "
             "| 340 | 19.04 |") in text
     assert "on 2 usable cores of a test CPU." in text
