@@ -230,11 +230,12 @@ def resolve_compute(jit_compile="auto", mixed_precision="auto"):
 
 def load_run_data(config, skipped=None):
     """The images a run trains on, and the labelled images it is measured on:
-    ``(train_images, {"test": (images, labels) or None, "validation": (images, labels) or None, "class_names"})``.
+    ``(train_images, {"test": (images, labels), "validation": (images, labels) or None, "class_names"})``.
 
     A built-in dataset is measured on its test set and on the validation slice of its training set. A folder of
     images (``config.images``) is measured on itself, labelled by its first-level subfolders when it has them
-    (one per class; the names go to ``class_names``), and has no labels otherwise. Unreadable files in a folder
+    (one per class; the names go to ``class_names``), and has no labels otherwise (``labels`` None). Unreadable
+    files in a folder
     are skipped; pass a list as ``skipped`` to get one line per skipped file.
     """
     from .data import folder_has_classes, load_dataset, load_image_folder, validation_split
@@ -251,20 +252,11 @@ def load_run_data(config, skipped=None):
             evaluation = {"test": (images, labels), "validation": (images, labels), "class_names": class_names}
         else:
             images = load_image_folder(config.images, recursive=True, skip_unreadable=True, skipped=skipped)
-            evaluation = {"test": None, "validation": None, "class_names": None}
+            evaluation = {"test": (images, None), "validation": None, "class_names": None}
     if len(images) < config.batch_size:
         raise ValueError(f"{config.images} holds {len(images)} readable images, fewer than a batch "
                          f"({config.batch_size}); add images or lower --batch-size")
     return (images[:config.train_subset] if config.train_subset else images), evaluation
-
-
-def unlabelled_images(config):
-    """The images of a folder run without class subfolders (for the metrics that need no labels)."""
-    from .data import load_image_folder
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_image_folder(config.images, recursive=True, skip_unreadable=True)
 
 
 def read_config(run_dir):
@@ -420,8 +412,7 @@ def evaluate_run(run_dir, model=None, evaluation=None, write=True):
         model = load_run_model(run_dir)
     if evaluation is None:
         _, evaluation = load_run_data(config)
-    images, labels = evaluation["test"] if evaluation["test"] is not None else (unlabelled_images(config), None)
-    report = evaluate_model(model, images, labels)
+    report = evaluate_model(model, *evaluation["test"])
     timing_path = run_dir / RUN_FILES["timing"]
     timing = json.loads(timing_path.read_text()) if timing_path.exists() else {}
     metrics = {
