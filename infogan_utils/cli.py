@@ -9,6 +9,7 @@ import os
 import pathlib
 import sys
 
+from .data import CHANNELS, IMAGE_SIZES
 from .runs import TrainConfig
 
 # A reader's own runs go here: git ignores it, so no command of theirs rewrites the project's committed runs.
@@ -17,8 +18,8 @@ PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="infogan", description="Train, evaluate and export InfoGAN runs on MNIST "
-                                     "or Fashion-MNIST.")
+    parser = argparse.ArgumentParser(prog="infogan", description="Train, evaluate and export InfoGAN runs on MNIST, "
+                                     "Fashion-MNIST or a folder of your own images.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train (or resume) a run with the paper's defaults")
@@ -32,6 +33,11 @@ def build_parser():
     train.add_argument("--images", metavar="FOLDER", default="",
                        help="train on a folder of your own images instead (one subfolder per class, if you know the "
                             "classes, to measure the categories against; unreadable files are skipped and listed)")
+    train.add_argument("--image-size", type=int, default=0, choices=(0, *IMAGE_SIZES), metavar="{28,32,64}",
+                       help="with --images: the side the images are resized to, which picks the paper's network "
+                            "for it (default: the largest that the typical image reaches)")
+    train.add_argument("--channels", type=int, default=0, choices=(0, *CHANNELS), metavar="{1,3}",
+                       help="with --images: 1 reads them in greyscale, 3 in RGB (default: RGB if any is in colour)")
     train.add_argument("--categories", type=int, default=defaults.categorical_dims[0],
                        help="size of the categorical code (default %(default)s)")
     train.add_argument("--out", default=None,
@@ -133,7 +139,8 @@ def _run(arguments):
     if arguments.command == "train":
         config = TrainConfig(
             dataset={"fashion-mnist": "fashion_mnist"}.get(arguments.dataset, arguments.dataset),
-            images=arguments.images, categorical_dims=(arguments.categories,), steps=arguments.steps,
+            images=arguments.images, image_size=arguments.image_size, channels=arguments.channels,
+            categorical_dims=(arguments.categories,), steps=arguments.steps,
             batch_size=arguments.batch_size,
             seed=arguments.seed, categorical_weight=arguments.categorical_weight,
             continuous_weight=arguments.continuous_weight,

@@ -9,7 +9,8 @@ The loaders look for the data in this order:
 4. a download with :func:`keras.utils.get_file` into the download cache, checked against its SHA-256.
 
 :func:`load_image_folder` reads a folder of image files (any size, colour or not) into the same
-uint8 (n, 28, 28) layout as MNIST's images.
+uint8 (n, 28, 28) layout as MNIST's images, or into square RGB images of another size;
+:func:`image_folder_format` tells which size and colour suit a folder.
 """
 
 import gzip
@@ -53,6 +54,9 @@ EXPECTED_SHAPES = {
 DATASETS = ("mnist", "fashion_mnist")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm")
 FITS = ("pad", "crop", "stretch")
+# The image sides the package trains on, each with the name of the paper's network for that size (models.py).
+IMAGE_SIZES = {28: "mnist", 32: "svhn", 64: "chairs"}
+CHANNELS = (1, 3)  # greyscale or RGB
 VALIDATION_SIZE = 10000  # the last 10,000 training images: the labels development decisions may read
 
 
@@ -110,20 +114,22 @@ def load_dataset(name, path=None):
 
 
 def load_image_folder(folder, image_size=28, invert="auto", fit="pad", recursive=False, with_labels=False,
-                      skip_unreadable=False, skipped=None):
-    """Read every image file in ``folder`` into a uint8 array (n, image_size, image_size), MNIST's layout.
+                      skip_unreadable=False, skipped=None, channels=1):
+    """Read every image file in ``folder`` into a uint8 array (n, image_size, image_size), MNIST's layout, or
+    with ``channels=3`` into RGB images (n, image_size, image_size, 3).
 
     The result goes wherever MNIST's ``x_train`` goes (:func:`make_dataset`, :func:`to_unit_range`,
     the plots). Each file is read with Pillow and:
 
     1. turned upright by its EXIF orientation tag (photos from phones), first frame only (GIF, TIFF);
        transparent pixels are drawn over white, as an image viewer shows them;
-    2. converted to greyscale (Pillow's ``L``: 0.299 R + 0.587 G + 0.114 B);
+    2. converted to greyscale (Pillow's ``L``: 0.299 R + 0.587 G + 0.114 B), or to RGB with ``channels=3``;
     3. inverted (255 - value) so that the ink is bright on a dark background, as in MNIST:
-       ``invert="auto"`` inverts an image whose border (its outermost ring of pixels) has a mean above
-       127.5, i.e. dark-on-light images, image by image; ``True`` or ``False`` decide for all images;
+       ``invert="auto"`` inverts a greyscale image whose border (its outermost ring of pixels) has a mean
+       above 127.5, i.e. dark-on-light images, image by image, and never an RGB one (a photograph is not
+       ink on paper); ``True`` or ``False`` decide for all images;
     4. made square by ``fit``: ``"pad"`` (default) keeps the aspect ratio and pads the short side, on
-       both sides equally, with the median of the border (after inversion: the background);
+       both sides equally, with the median of the border, channel by channel (after inversion: the background);
        ``"crop"`` keeps the central square; ``"stretch"`` changes the aspect ratio;
     5. resized to ``image_size`` x ``image_size``: box (area) averaging when shrinking, bilinear
        interpolation when enlarging; an image already of that size is left exactly as it is.
@@ -142,6 +148,8 @@ def load_image_folder(folder, image_size=28, invert="auto", fit="pad", recursive
     """
     if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 1:
         raise DataError(f"image_size must be one positive whole number (images are made square), got {image_size!r}")
+    if isinstance(channels, bool) or channels not in CHANNELS:
+        raise DataError(f"channels must be 1 (greyscale) or 3 (RGB), got {channels!r}")
     if invert not in ("auto", True, False):
         raise DataError(f"invert must be 'auto', True or False, got {invert!r}")
     if fit not in FITS:
@@ -172,13 +180,13 @@ def load_image_folder(folder, image_size=28, invert="auto", fit="pad", recursive
     images, kept, problems = [], [], []
     for index, path in enumerate(files):
         try:
-            grey = _read_grey(path)
+            pixels = _read_pixels(path, channels)
         except DataError as error:
             if not skip_unreadable:
                 raise DataError(f"{error}; fix or remove it, or pass skip_unreadable=True") from None
             problems.append(str(error))
             continue
-        images.append(_to_square(grey, image_size, invert, fit))
+        images.append(_to_square(pixels, image_size, invert, fit))
         kept.append(index)
     if problems:
         warnings.warn(f"skipped {len(problems)} unreadable file(s) of {len(files)} in {folder}, "
@@ -201,8 +209,9 @@ def _image_files(folder, recursive):
                   and not any(part.startswith(".") for part in path.relative_to(folder).parts))
 
 
-def _read_grey(path):
-    """One image file as a 2-D uint8 greyscale array; any decoding problem is a one-line DataError."""
+def _read_pixels(path, channels=1):
+    """One image file as a uint8 array, (height, width) greyscale or (height, width, 3) RGB; any decoding
+    problem is a one-line DataError."""
     from PIL import Image, ImageOps
 
     try:
@@ -210,40 +219,78 @@ def _read_grey(path):
             image.load()
             image = ImageOps.exif_transpose(image)
             if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit greyscale: scale 0..65535 to 0..255
-                return np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
+                grey = np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
+                return grey if channels == 1 else np.repeat(grey[..., None], 3, axis=-1)
             if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
                 image = image.convert("RGBA")
                 image = Image.alpha_composite(Image.new("RGBA", image.size, (255, 255, 255, 255)), image)
-            return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+            return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8).copy()
     except Exception as error:  # Pillow's decoders raise many types (OSError, SyntaxError, ValueError, ...)
         reason = str(error).strip().splitlines()[0].replace(f" {str(path)!r}", "") if str(error).strip() \
             else type(error).__name__
         raise DataError(f"{path} is not a readable image ({reason})") from None
 
 
-def _to_square(grey, image_size, invert, fit):
-    """Invert (if asked or if its border is light), make square and resize one greyscale image."""
+def _to_square(pixels, image_size, invert, fit):
+    """Invert (if asked, or if a greyscale image's border is light), make square and resize one image,
+    (height, width) greyscale or (height, width, 3) RGB."""
     from PIL import Image
 
-    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
-    if invert is True or (invert == "auto" and border.mean() > 127.5):
-        grey, border = 255 - grey, 255 - border
-    height, width = grey.shape
+    border = np.concatenate([pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]])
+    if invert is True or (invert == "auto" and pixels.ndim == 2 and border.mean() > 127.5):
+        pixels, border = 255 - pixels, 255 - border
+    height, width = pixels.shape[:2]
     if fit == "pad" and height != width:
         side = max(height, width)
         top, left = (side - height) // 2, (side - width) // 2
-        square = np.full((side, side), np.median(border).round(), dtype=np.uint8)
-        square[top:top + height, left:left + width] = grey
-        grey = square
+        square = np.empty((side, side) + pixels.shape[2:], dtype=np.uint8)
+        square[...] = np.median(border, axis=0).round()
+        square[top:top + height, left:left + width] = pixels
+        pixels = square
     elif fit == "crop" and height != width:
         side = min(height, width)
         top, left = (height - side) // 2, (width - side) // 2
-        grey = grey[top:top + side, left:left + side]
-    if grey.shape == (image_size, image_size):
-        return grey
-    shrinking = grey.shape[0] >= image_size and grey.shape[1] >= image_size
+        pixels = pixels[top:top + side, left:left + side]
+    if pixels.shape[:2] == (image_size, image_size):
+        return pixels
+    shrinking = pixels.shape[0] >= image_size and pixels.shape[1] >= image_size
     resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
-    return np.asarray(Image.fromarray(grey).resize((image_size, image_size), resample), dtype=np.uint8)
+    return np.asarray(Image.fromarray(pixels).resize((image_size, image_size), resample), dtype=np.uint8)
+
+
+GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F")
+
+
+def image_folder_format(folder, image_size=0):
+    """``(image_size, channels)`` for training on ``folder`` (read with everything beneath it), from the
+    files' headers alone: unless ``image_size`` is given, the largest of :data:`IMAGE_SIZES` no larger than
+    the median image's longer side; and 3 (RGB) if any image is in colour, 1 otherwise. Files that cannot
+    be opened are left to :func:`load_image_folder` to report. Images smaller than the smallest size are a
+    DataError: enlarging them much would train on blur, so the reader decides (``image_size=28``)."""
+    from PIL import Image
+
+    folder = pathlib.Path(folder).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder")
+    sides, colour = [], False
+    for path in _image_files(folder, recursive=True):
+        try:
+            with Image.open(path) as image:
+                sides.append(max(image.size))
+                palette = image.getpalette() if image.mode == "P" else None
+                grey_palette = palette is not None and palette[0::3] == palette[1::3] == palette[2::3]
+                colour = colour or (image.mode not in GREY_MODES and not grey_palette)
+        except Exception:  # Pillow raises many types; load_image_folder names the file and the reason
+            continue
+    if image_size or not sides:
+        return image_size or min(IMAGE_SIZES), 3 if colour else 1
+    median = int(np.median(sides))
+    fitting = [size for size in IMAGE_SIZES if size <= median]
+    if not fitting:
+        raise DataError(f"the images of {folder} are about {median}x{median} pixels, smaller than the smallest "
+                        f"size the networks serve ({min(IMAGE_SIZES)}x{min(IMAGE_SIZES)}); pass image_size="
+                        f"{min(IMAGE_SIZES)} (--image-size {min(IMAGE_SIZES)}) to enlarge them")
+    return max(fitting), 3 if colour else 1
 
 
 def validation_split(train_images, train_labels, size=VALIDATION_SIZE):
@@ -262,13 +309,14 @@ def validation_split(train_images, train_labels, size=VALIDATION_SIZE):
 
 
 def to_unit_range(images):
-    """Images (n, height, width[, 1]) as float32 (n, height, width, 1) in [0, 1], the generator's range:
-    integer images (0..255) are scaled, float images are taken to be in [0, 1] already (:func:`as_float_images`)."""
+    """Images (n, height, width[, channels]) as float32 (n, height, width, channels) in [0, 1], the generator's
+    range: integer images (0..255) are scaled, float images are taken to be in [0, 1] already
+    (:func:`as_float_images`). Greyscale images without a channel axis get one."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4:
-        raise ValueError(f"expected images of shape (n, height, width[, 1]), got {images.shape}")
+        raise ValueError(f"expected images of shape (n, height, width[, channels]), got {images.shape}")
     return as_float_images(images)
 
 
@@ -419,6 +467,37 @@ def _download_fashion_mnist():
         path = _download(FASHION_MNIST_URL + name, f"fashion-mnist/{name}", None)
         if path != folder / name:
             os.replace(path, folder / name)
+    return folder
+
+
+SHAPES = ("circle", "square", "triangle")
+
+
+def write_shapes_folder(folder, per_class=40, size=64, seed=0):
+    """Write a small labelled folder of RGB pictures to try the own-images workflow without a dataset at hand:
+    ``per_class`` pictures of each of :data:`SHAPES` (a filled circle, square or triangle of random dark colour,
+    size and place on a random light background), ``size`` pixels square, half of each class in a nested
+    ``more/`` subfolder, as a reader's collection might be. Returns ``folder``."""
+    from PIL import Image, ImageDraw
+
+    folder = pathlib.Path(folder)
+    rng = np.random.default_rng(seed)
+    for name in SHAPES:
+        for index in range(per_class):
+            path = folder / name / ("more" if index % 2 else "") / f"{index:03d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            picture = Image.new("RGB", (size, size), tuple(int(v) for v in rng.integers(200, 256, 3)))
+            draw = ImageDraw.Draw(picture)
+            radius, x, y = rng.integers(size // 6, size // 3), *rng.integers(size // 3, 2 * size // 3, 2)
+            colour = tuple(int(v) for v in rng.integers(0, 90, 3))
+            box = [x - radius, y - radius, x + radius, y + radius]
+            if name == "circle":
+                draw.ellipse(box, fill=colour)
+            elif name == "square":
+                draw.rectangle(box, fill=colour)
+            else:
+                draw.polygon([(x, y - radius), (x - radius, y + radius), (x + radius, y + radius)], fill=colour)
+            picture.save(path)
     return folder
 
 

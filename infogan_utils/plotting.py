@@ -8,18 +8,18 @@ import numpy as np
 
 
 def tile_images(images, columns=10, padding=1, pad_value=1.0):
-    """Tile images (n, h, w[, 1]) in [0, 1] into one 2-D array, row-major, ``columns`` per row."""
+    """Tile images in [0, 1], greyscale (n, h, w[, 1]) or RGB (n, h, w, 3), into one array, row-major,
+    ``columns`` per row: (height, width) for greyscale, (height, width, 3) for RGB."""
     images = np.asarray(images, dtype="float32")
-    if images.ndim == 4:
-        if images.shape[-1] != 1:
-            raise ValueError(f"expected single-channel images, got shape {images.shape}")
+    if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
-    if images.ndim != 3 or len(images) == 0:
-        raise ValueError(f"expected a non-empty stack of images (n, h, w), got shape {images.shape}")
-    n, height, width = images.shape
+    if images.ndim not in (3, 4) or len(images) == 0 or images.shape[3:] not in ((), (3,)):
+        raise ValueError(f"expected a non-empty stack of greyscale (n, h, w[, 1]) or RGB (n, h, w, 3) images, "
+                         f"got shape {images.shape}")
+    n, height, width = images.shape[:3]
     columns = max(1, min(columns, n))
     rows = math.ceil(n / columns)
-    grid = np.full((rows * (height + padding) + padding, columns * (width + padding) + padding),
+    grid = np.full((rows * (height + padding) + padding, columns * (width + padding) + padding) + images.shape[3:],
                    pad_value, dtype="float32")
     for index, image in enumerate(images):
         row, column = divmod(index, columns)
@@ -29,11 +29,13 @@ def tile_images(images, columns=10, padding=1, pad_value=1.0):
 
 
 def image_to_png(image, scale=1):
-    """Encode a 2-D array in [0, 1] as PNG bytes (dark ink on white, as MNIST is usually shown)."""
+    """Encode an image in [0, 1] as PNG bytes: a 2-D greyscale array as dark ink on white (as MNIST is usually
+    shown), an RGB array (h, w, 3) as it is."""
     from PIL import Image
 
-    pixels = (255 * (1.0 - np.clip(np.asarray(image), 0.0, 1.0))).round().astype(np.uint8)
-    picture = Image.fromarray(pixels, mode="L")
+    image = np.clip(np.asarray(image), 0.0, 1.0)
+    pixels = (255 * (image if image.ndim == 3 else 1.0 - image)).round().astype(np.uint8)
+    picture = Image.fromarray(pixels, mode="RGB" if image.ndim == 3 else "L")
     if scale != 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     buffer = io.BytesIO()
@@ -59,7 +61,10 @@ def plot_image_grid(images, columns=10, title=None, ax=None, row_labels=None, co
         rows = math.ceil(len(images) / columns)
         _, ax = plt.subplots(figsize=(0.6 * columns + 0.6, 0.6 * rows + 0.4))
     grid = tile_images(images, columns)
-    ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    if grid.ndim == 3:  # RGB
+        ax.imshow(grid, interpolation="nearest")
+    else:
+        ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     height, width = images.shape[1] + 1, images.shape[2] + 1
     ax.set_xticks([] if column_labels is None else [width * (i + 0.5) for i in range(len(column_labels))])
     ax.set_yticks([] if row_labels is None else [height * (i + 0.5) for i in range(len(row_labels))])

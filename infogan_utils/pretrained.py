@@ -73,8 +73,10 @@ class PretrainedInfoGAN:
             config = dict(meta.get("config") or {})
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{path} is not a readable pretrained model ({type(error).__name__}: {error})") from None
+        # A file exported before the image format was recorded holds a 28 x 28 greyscale model.
+        image_shape = (config.get("image_size") or 28,) * 2 + (config.get("channels") or 1,)
         generator, discriminator = build_infogan_models(
-            spec, q_hidden=config.get("q_hidden", 128), learn_std=config.get("learn_std", False),
+            spec, image_shape, q_hidden=config.get("q_hidden", 128), learn_std=config.get("learn_std", False),
             codes_every_layer=config.get("codes_every_layer", False))
         assign_arrays(arrays, {"generator": generator.weights, "discriminator": discriminator.weights}, path)
         model = cls(generator, discriminator, spec, meta.get("category_to_label"), meta.get("metrics"), config)
@@ -91,7 +93,7 @@ class PretrainedInfoGAN:
             categorical: n class labels (digit ``k`` for MNIST), (n,) or (n, 1).
             continuous: (n, continuous_dim) values in [-2, 2] (training used [-1, 1]).
         Returns:
-            float32 array (n, 28, 28, 1) in [0, 1].
+            float32 array (n, height, width, channels) in [0, 1]: (n, 28, 28, 1) for MNIST.
         """
         spec = self.latent_spec
         labels = np.asarray(categorical)

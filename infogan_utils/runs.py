@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from .codes import LatentSpec
-from .data import DATASETS
+from .data import CHANNELS, DATASETS, IMAGE_SIZES
 from .storage import write_json
 
 IMAGES = "images"  # TrainConfig.dataset of a run on a folder of the reader's own images
@@ -64,6 +64,9 @@ class TrainConfig:
 
     dataset: str = "mnist"
     images: str = ""  # a folder of your own images instead of a built-in dataset (dataset then reads "images")
+    image_size: int = 0  # 28, 32 or 64; 0: from the data (a built-in dataset's 28, a folder's typical size)
+    channels: int = 0  # 1 (greyscale) or 3 (RGB); 0: from the data
+    architecture: str = ""  # the paper's network for image_size (filled in: mnist, svhn or chairs)
     steps: int = 5000
     batch_size: int = 128
     seed: int = 0
@@ -96,6 +99,7 @@ class TrainConfig:
         elif self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)} "
                              "(or train on a folder of your own images with images=PATH, --images PATH)")
+        self._check_image_format()
         for name in ("steps", "train_subset", "noise_dim", "continuous_dim"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
@@ -113,6 +117,33 @@ class TrainConfig:
         self.latent_spec()  # validates the code layout
         check_objective(self.categorical_weight, self.continuous_weight, self.categorical_augmentation,
                         self.invariant_codes, self.continuous_dim)
+
+    def _check_image_format(self):
+        """Check image_size, channels and architecture, and fill in what the data decides when it is known."""
+        if self.image_size and self.image_size not in IMAGE_SIZES:
+            raise ValueError(f"image_size must be one of {', '.join(map(str, IMAGE_SIZES))} (the paper's networks), "
+                             f"or 0 to take it from the data; got {self.image_size}")
+        if self.channels and self.channels not in CHANNELS:
+            raise ValueError(f"channels must be 1 (greyscale) or 3 (RGB), or 0 to take it from the data; "
+                             f"got {self.channels}")
+        if self.dataset != IMAGES:
+            if (self.image_size or 28) != 28 or (self.channels or 1) != 1:
+                raise ValueError(f"{self.dataset}'s images are 28x28 greyscale; image_size and channels choose "
+                                 "the format of a folder of your own images (images=PATH)")
+            self.image_size, self.channels = 28, 1
+        expected = IMAGE_SIZES.get(self.image_size, "")
+        if self.architecture and self.architecture != expected:
+            raise ValueError(f"architecture {self.architecture!r} does not match image_size {self.image_size} "
+                             f"({expected or 'not yet known'}); leave it out, it follows the image size")
+        self.architecture = expected
+
+    @property
+    def image_shape(self):
+        """``(image_size, image_size, channels)``, once the data has decided them (:func:`resolve_image_format`)."""
+        if not (self.image_size and self.channels):
+            raise ValueError("the image format of this configuration comes from its folder: "
+                             "resolve_image_format(config) reads it")
+        return self.image_size, self.image_size, self.channels
 
     def latent_spec(self):
         return LatentSpec(self.noise_dim, self.categorical_dims, self.continuous_dim, self.noise_distribution,
@@ -163,14 +194,16 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     from .models import build_infogan_models
     from .training import make_optimizers
 
-    jit_compile, mixed_precision = resolve_compute(jit_compile, mixed_precision)
+    jit_compile, mixed_precision = resolve_compute(jit_compile, mixed_precision,
+                                                   architecture=resolve_image_format(config).architecture)
     policy = "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16" if mixed_precision else "float32"
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
     try:
         keras.utils.set_random_seed(config.seed)
         spec = config.latent_spec()
-        generator, discriminator = build_infogan_models(spec, q_hidden=config.q_hidden, learn_std=config.learn_std,
+        generator, discriminator = build_infogan_models(spec, resolve_image_format(config).image_shape,
+                                                         q_hidden=config.q_hidden, learn_std=config.learn_std,
                                                          codes_every_layer=config.codes_every_layer)
         model = infogan_from_config(config, generator, discriminator)
     finally:
@@ -202,12 +235,14 @@ COMPUTE_MODES = {
 }
 
 
-def resolve_compute(jit_compile="auto", mixed_precision="auto"):
+def resolve_compute(jit_compile="auto", mixed_precision="auto", architecture="mnist"):
     """``(jit_compile, mixed_precision)`` with every ``"auto"`` replaced by what :func:`build_model` chooses
     on this machine: ``(True, True)`` on a GPU, ``(False, "bfloat16")`` on a CPU with bfloat16 instructions
-    when both are ``"auto"``, and XLA with float32 otherwise. ``jit_compile=True`` alone is the exact mode,
-    float32 with XLA, on a GPU too. The environment variable ``INFOGAN_COMPUTE`` (``exact``, ``bfloat16``
-    or ``float16``) replaces the machine's choice when both are ``"auto"``."""
+    when both are ``"auto"`` and the network is MNIST's, and XLA with float32 otherwise. (Only MNIST's network
+    trains faster in bfloat16 there; the 64 x 64 one ran ten times slower, ``benchmarks/ARCHITECTURES.md``.)
+    ``jit_compile=True`` alone is the exact mode, float32 with XLA, on a GPU too. The environment variable
+    ``INFOGAN_COMPUTE`` (``exact``, ``bfloat16`` or ``float16``) replaces the machine's choice when both are
+    ``"auto"``."""
     from .training import cpu_has_bfloat16, gpu_available
 
     if mixed_precision not in ("auto", True, False, "bfloat16"):
@@ -222,7 +257,8 @@ def resolve_compute(jit_compile="auto", mixed_precision="auto"):
             return COMPUTE_MODES[forced]
         if gpu_available():
             return COMPUTE_MODES["float16"]
-        return COMPUTE_MODES["bfloat16"] if cpu_has_bfloat16() else COMPUTE_MODES["exact"]
+        bfloat16_pays = cpu_has_bfloat16() and architecture in ("mnist", "")
+        return COMPUTE_MODES["bfloat16"] if bfloat16_pays else COMPUTE_MODES["exact"]
     if mixed_precision == "auto":
         mixed_precision = False if jit_compile is True else gpu_available()
     return (True if jit_compile == "auto" else jit_compile), mixed_precision
@@ -244,19 +280,38 @@ def load_run_data(config, skipped=None):
         (x_train, y_train), test = load_dataset(config.dataset)
         train = x_train[:config.train_subset] if config.train_subset else x_train
         return train, {"test": test, "validation": validation_split(x_train, y_train), "class_names": None}
+    config = resolve_image_format(config)
+    image_format = {"image_size": config.image_size, "channels": config.channels}
     with warnings.catch_warnings():  # the skipped files are listed one per line, not in a warning
         warnings.simplefilter("ignore")
         if folder_has_classes(config.images):
+            classes = sorted(path.name for path in pathlib.Path(config.images).expanduser().iterdir()
+                             if path.is_dir() and not path.name.startswith("."))
+            if len(classes) == 1:
+                raise ValueError(f"{config.images} holds one class subfolder ({classes[0]}): give each class a "
+                                 f"subfolder of its own, or train on {classes[0]} itself to go without labels")
             images, labels, class_names = load_image_folder(config.images, with_labels=True, skip_unreadable=True,
-                                                            skipped=skipped)
+                                                            skipped=skipped, **image_format)
             evaluation = {"test": (images, labels), "validation": (images, labels), "class_names": class_names}
         else:
-            images = load_image_folder(config.images, recursive=True, skip_unreadable=True, skipped=skipped)
+            images = load_image_folder(config.images, recursive=True, skip_unreadable=True, skipped=skipped,
+                                       **image_format)
             evaluation = {"test": (images, None), "validation": None, "class_names": None}
     if len(images) < config.batch_size:
         raise ValueError(f"{config.images} holds {len(images)} readable images, fewer than a batch "
                          f"({config.batch_size}); add images or lower --batch-size")
     return (images[:config.train_subset] if config.train_subset else images), evaluation
+
+
+def resolve_image_format(config):
+    """``config`` with the image size and channels that its folder of images decides filled in
+    (:func:`~infogan_utils.data.image_folder_format`); a built-in dataset's are known already."""
+    if config.image_size and config.channels:
+        return config
+    from .data import image_folder_format
+
+    size, channels = image_folder_format(config.images, config.image_size)
+    return dataclasses.replace(config, image_size=size, channels=config.channels or channels, architecture="")
 
 
 def read_config(run_dir):
@@ -265,7 +320,11 @@ def read_config(run_dir):
     if not path.is_file():
         raise ValueError(f"{run_dir} is not a run folder: it has no {RUN_FILES['config']}")
     try:
-        return TrainConfig.from_dict(json.loads(path.read_text()))
+        values = json.loads(path.read_text())
+        # Runs saved before the image format was recorded all trained on 28 x 28 greyscale images.
+        if isinstance(values, dict) and "image_size" not in values:
+            values |= {"image_size": 28, "channels": 1}
+        return TrainConfig.from_dict(values)
     except (json.JSONDecodeError, TypeError) as error:
         raise ValueError(f"{path} is not a valid run configuration ({error})") from None
 
@@ -291,7 +350,7 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     from .training import CheckpointCallback, ImageGridCallback, StepHistory, describe_device, fit_steps
 
     run_dir = pathlib.Path(run_dir)
-    config = config or TrainConfig()
+    config = resolve_image_format(config or TrainConfig())
     config_path = run_dir / RUN_FILES["config"]
     checkpoint_path = run_dir / RUN_FILES["checkpoint"]
     if run_dir.exists() and not run_dir.is_dir():
@@ -412,7 +471,11 @@ def evaluate_run(run_dir, model=None, evaluation=None, write=True):
         model = load_run_model(run_dir)
     if evaluation is None:
         _, evaluation = load_run_data(config)
-    report = evaluate_model(model, *evaluation["test"])
+    # L_I is estimated on 10,000 generated images, or for a folder on as many as it holds (1,000 at least): a
+    # folder's networks may cost 17 times MNIST's (64 x 64), and its run is often short and small.
+    test_images = evaluation["test"][0]
+    generated = 10000 if config.dataset != IMAGES else min(10000, max(1000, len(test_images)))
+    report = evaluate_model(model, *evaluation["test"], n_generated=generated)
     timing_path = run_dir / RUN_FILES["timing"]
     timing = json.loads(timing_path.read_text()) if timing_path.exists() else {}
     metrics = {

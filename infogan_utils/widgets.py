@@ -29,7 +29,7 @@ def render_digit(model, category, continuous, noise_seed=0, scale=8):
         "probability": float(probabilities[0].max()),
         "predicted_continuous": [float(v) for v in means[0]],
     }
-    return image_to_png(image[0, ..., 0], scale=scale), info
+    return image_to_png(tile_images(image, padding=0), scale=scale), info
 
 
 def render_sweep(model, category, continuous, sweep_index, noise_seed=0, steps=9, scale=3):

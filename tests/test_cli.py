@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import pathlib
@@ -6,9 +7,11 @@ import subprocess
 import sys
 
 import numpy as np
+import PIL.Image
 import pytest
 
 from infogan_utils import cli
+from infogan_utils.data import write_shapes_folder
 from infogan_utils.runs import TrainConfig, resolve_compute
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -208,27 +211,9 @@ def test_fewer_steps_than_the_checkpoint_are_refused_and_nothing_is_rewritten(ti
     assert {name: (run_dir / name).read_bytes() for name in before} == before
 
 
-def write_shapes(folder, per_class=40, size=64, seed=0):
-    """A folder of RGB pictures in nested class subfolders, as a reader might collect: circles, squares and
-    triangles of random colour, size and place on a light background, and two files that are not images."""
-    from PIL import Image, ImageDraw
-
-    rng = np.random.default_rng(seed)
-    for name in ("circle", "square", "triangle"):
-        for index in range(per_class):
-            path = folder / name / ("more" if index % 2 else "") / f"{index:03d}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            picture = Image.new("RGB", (size, size), tuple(int(v) for v in rng.integers(200, 256, 3)))
-            draw = ImageDraw.Draw(picture)
-            radius, x, y = rng.integers(10, 20), *rng.integers(22, 42, 2)
-            colour = tuple(int(v) for v in rng.integers(0, 90, 3))
-            if name == "circle":
-                draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour)
-            elif name == "square":
-                draw.rectangle([x - radius, y - radius, x + radius, y + radius], fill=colour)
-            else:
-                draw.polygon([(x, y - radius), (x - radius, y + radius), (x + radius, y + radius)], fill=colour)
-            picture.save(path)
+def write_shapes(folder):
+    """The package's folder of shapes (64x64 RGB, nested class folders) with two files that are not images."""
+    write_shapes_folder(folder)
     (folder / "circle" / "broken.png").write_bytes(b"\x89PNG not really")
     (folder / "square" / "more" / "empty.jpg").write_bytes(b"")
 
@@ -250,6 +235,8 @@ def test_a_folder_of_your_own_images_trains_evaluates_exports_and_explores(tmp_p
     assert len(skipped) == 2 and "broken.png" in skipped[0] and "empty.jpg" in skipped[1]
     config = json.loads((out / "config.json").read_text())
     assert config["dataset"] == "images" and config["images"] == str(folder) and config["categorical_dims"] == [3]
+    # chosen from the data: the paper's 64 x 64 network (3D Chairs), in colour
+    assert (config["image_size"], config["channels"], config["architecture"]) == (64, 3, "chairs")
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["class_names"] == ["circle", "square", "triangle"] and metrics["steps"] == 4
     assert sum(map(sum, metrics["confusion_matrix"])) == 120  # every readable picture, measured once
@@ -258,15 +245,20 @@ def test_a_folder_of_your_own_images_trains_evaluates_exports_and_explores(tmp_p
         f"On the folder {folder}, labelled by its subfolders: Hungarian accuracy"), result.stderr[-2000:]
     assert infogan("export", str(out), str(tmp_path / "shapes.npz")).returncode == 0
     model = load_pretrained(path=tmp_path / "shapes.npz")
+    assert model.generate(None, [0, 2], np.zeros((2, 2), "float32")).shape == (2, 64, 64, 3)
     explorer = LatentExplorer(model)
     assert [label for label, _ in explorer.category.options] == ["circle", "square", "triangle"]
-    assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    with PIL.Image.open(io.BytesIO(explorer.image.value)) as picture:
+        assert picture.mode == "RGB" and picture.size[0] == picture.size[1] > 64  # drawn in colour, enlarged
 
 
 @pytest.mark.parametrize("make, message", [
     (lambda folder: folder.mkdir(), "holds no image files"),
     (lambda folder: (folder.mkdir(), (folder / "a.png").write_bytes(b"x")), "holds no readable image"),
     (lambda folder: None, "no such folder"),
+    (lambda folder: write_shapes_folder(folder / "circles", per_class=50), "holds one class subfolder (circles)"),
+    (lambda folder: (folder.mkdir(), [PIL.Image.new("L", (7, 7)).save(folder / f"{index}.png") for index in range(200)]),
+     "are about 7x7 pixels, smaller than the smallest size the networks serve (28x28); pass image_size=28"),
 ])
 def test_a_folder_that_cannot_be_trained_on_gets_one_line_and_nothing_is_written(tmp_path, make, message):
     folder, out = tmp_path / "pictures", tmp_path / "run"

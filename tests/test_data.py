@@ -366,7 +366,61 @@ def test_an_unreadable_file_is_named(tmp_path):
         data.load_image_folder(tmp_path, skip_unreadable=True)
 
 
+def test_rgb_images_keep_their_colours_and_are_never_inverted_automatically(tmp_path):
+    """channels=3: the pixels as they are (light background included), padded with the border's median colour
+    channel by channel; a 2 x 2 block of one colour shrinks to that colour exactly."""
+    picture = np.zeros((40, 56, 3), np.uint8)
+    picture[...] = (250, 240, 200)  # a light, tinted background
+    picture[10:12, 10:12] = (255, 0, 0)
+    _save(tmp_path / "wide.png", picture)
+    images = data.load_image_folder(tmp_path, channels=3)
+    assert images.shape == (1, 28, 28, 3) and images.dtype == np.uint8
+    expected = np.empty((28, 28, 3), np.uint8)
+    expected[...] = (250, 240, 200)  # the 8 rows of padding above and below have the background's colour
+    expected[4 + 5, 5] = (255, 0, 0)
+    assert np.array_equal(images[0], expected)
+    assert np.array_equal(data.load_image_folder(tmp_path, channels=3, invert=True)[0], 255 - expected)
+    assert data.load_image_folder(tmp_path, channels=3, image_size=64).shape == (1, 64, 64, 3)
+    _save(tmp_path / "wide.png", _bar())  # a greyscale file read as RGB: three equal channels
+    assert np.array_equal(data.load_image_folder(tmp_path, channels=3)[0], np.stack([_bar()] * 3, axis=-1))
+
+
+@pytest.mark.parametrize("sides, modes, expected", [
+    ([28, 28, 30], ["L", "L", "L"], (28, 1)),
+    ([32, 40, 50], ["L", "RGB", "L"], (32, 3)),
+    ([64, 64, 200], ["RGB", "RGBA", "RGB"], (64, 3)),
+    ([640, 480, 1024], ["L", "L", "L"], (64, 1)),
+])
+def test_the_image_format_is_chosen_from_the_files_headers(tmp_path, sides, modes, expected):
+    from PIL import Image
+
+    for index, (side, mode) in enumerate(zip(sides, modes)):
+        Image.new(mode, (side, side * 3 // 4)).save(tmp_path / f"{index}.png")
+    (tmp_path / "broken.png").write_bytes(b"not an image")  # left to load_image_folder to report
+    assert data.image_folder_format(tmp_path) == expected
+
+
+def test_images_smaller_than_the_smallest_network_are_refused_unless_a_size_is_asked_for(tmp_path):
+    from PIL import Image
+
+    Image.new("L", (7, 7)).save(tmp_path / "tiny.png")
+    with pytest.raises(data.DataError, match=r"about 7x7 pixels, smaller than .* \(28x28\); pass image_size=28") \
+            as error:
+        data.image_folder_format(tmp_path)
+    _one_line(error)
+    assert data.image_folder_format(tmp_path, image_size=28) == (28, 1)
+
+
+def test_the_shapes_folder_is_64x64_rgb_in_nested_class_folders(tmp_path):
+    folder = data.write_shapes_folder(tmp_path / "shapes", per_class=4)
+    images, labels, names = data.load_image_folder(folder, with_labels=True, channels=3, image_size=64)
+    assert names == list(data.SHAPES) and labels.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    assert images.shape == (12, 64, 64, 3) and len(list(folder.glob("*/more/*.png"))) == 6
+    assert data.image_folder_format(folder) == (64, 3)
+
+
 @pytest.mark.parametrize("options, message", [
+    ({"channels": 2}, "channels must be 1 .greyscale. or 3 .RGB., got 2"),
     ({"image_size": 0}, "image_size must be one positive whole number .*got 0"),
     ({"image_size": -28}, "image_size must be one positive whole number"),
     ({"image_size": 28.0}, "image_size must be one positive whole number .*got 28.0"),

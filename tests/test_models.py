@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from infogan_utils.codes import LatentSpec
-from infogan_utils.models import build_discriminator, build_generator, build_infogan_models
+from infogan_utils.models import architecture_name, build_discriminator, build_generator, build_infogan_models
 
 
 def test_generator_maps_latents_to_images_in_unit_range():
@@ -49,11 +49,45 @@ def test_parameter_counts_of_the_papers_architecture():
     assert discriminator.count_params() == expected_d_trunk + expected_heads
 
 
-def test_other_image_sizes():
-    generator = build_generator(20, image_shape=(32, 32, 3))
-    assert generator.output_shape == (None, 32, 32, 3)
-    with pytest.raises(ValueError, match="divisible by 4"):
-        build_generator(20, image_shape=(30, 30, 1))
+@pytest.mark.parametrize("size, channels", [(28, 3), (32, 1), (32, 3), (64, 1), (64, 3)])
+def test_each_image_size_gets_the_papers_network_for_it(size, channels):
+    spec = LatentSpec()
+    generator, discriminator = build_infogan_models(spec, image_shape=(size, size, channels))
+    images = np.asarray(generator(np.random.default_rng(0).uniform(-1, 1, (2, 74)).astype("float32")))
+    assert images.shape == (2, size, size, channels) and 0.0 <= images.min() and images.max() <= 1.0
+    outputs = discriminator(images)
+    assert {k: tuple(v.shape) for k, v in outputs.items()} == {
+        "real_logit": (2, 1), "categorical_logits": (2, 10), "continuous_mean": (2, 2)}
+    assert architecture_name((size, size, channels)) == {28: "mnist", 32: "svhn", 64: "chairs"}[size]
+
+
+def test_parameter_counts_of_the_papers_svhn_network():
+    generator, discriminator = build_infogan_models(image_shape=(32, 32, 3))
+    # FC 74->2*2*448 (no bias) + BN, up-conv 448->256 + BN, up-conv 256->128 (+bias), 128->64 (+bias), 64->3 (+bias)
+    expected_g = (74 * 1792 + 4 * 1792 + 16 * 448 * 256 + 4 * 256 + 16 * 256 * 128 + 128 + 16 * 128 * 64 + 64
+                  + 16 * 64 * 3 + 3)
+    assert generator.count_params() == expected_g
+    # conv 3->64 (+bias), 64->128 + BN, 128->256 + BN; the 4*4*256 flattened maps are the shared features
+    expected_d_trunk = 16 * 3 * 64 + 64 + 16 * 64 * 128 + 4 * 128 + 16 * 128 * 256 + 4 * 256
+    expected_heads = (4096 + 1) + 4096 * 128 + 4 * 128 + (128 * 10 + 10) + (128 * 2 + 2)
+    assert discriminator.count_params() == expected_d_trunk + expected_heads
+
+
+def test_the_chairs_network_keeps_8x8_maps_through_its_stride_1_layers():
+    generator, discriminator = build_infogan_models(image_shape=(64, 64, 3))
+    up_convolutions = [layer.output.shape[1:] for layer in generator.layers if "conv2d_transpose" in layer.name]
+    assert up_convolutions == [(8, 8, 256), (8, 8, 256), (16, 16, 128), (32, 32, 64), (64, 64, 3)]
+    convolutions = [layer.output.shape[1:] for layer in discriminator.layers if layer.name.startswith("conv2d")]
+    assert convolutions == [(32, 32, 64), (16, 16, 128), (8, 8, 256), (8, 8, 256), (8, 8, 256)]
+    assert discriminator.get_layer("shared_features").output.shape[1:] == (1024,)
+
+
+@pytest.mark.parametrize("shape", [(30, 30, 1), (48, 48, 3), (28, 32, 1), (28, 28, 4), (28, 28)])
+def test_a_shape_no_network_serves_is_refused_with_the_ones_they_do(shape):
+    with pytest.raises(ValueError, match=r"serve square images of 28x28, 32x32, 64x64 pixels with 1 \(grey\) or 3"):
+        build_generator(20, image_shape=shape)
+    with pytest.raises(ValueError, match="serve square images"):
+        build_discriminator(None, image_shape=shape)
 
 
 def test_codes_every_layer_feeds_the_continuous_codes_to_each_layer():

@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 
 import keras
@@ -8,9 +9,10 @@ import pytest
 
 from infogan_utils import checkpoints, training
 from infogan_utils.codes import LatentSpec
-from infogan_utils.data import make_dataset
+from infogan_utils.data import make_dataset, write_shapes_folder
 from infogan_utils.models import build_infogan_models
-from infogan_utils.runs import TrainConfig, build_model, evaluate_run, resolve_compute, train_run
+from infogan_utils.runs import (TrainConfig, build_model, evaluate_run, read_config, resolve_compute,
+                                resolve_image_format, train_run)
 from infogan_utils.training import InfoGAN, fit_steps, make_optimizers
 
 
@@ -261,10 +263,36 @@ def test_a_run_folder_with_another_configuration_is_refused(tiny_run):
     ({"train_subset": 10}, "smaller than a batch"),
     ({"invariant_codes": -1}, r"invariant_codes \(-1\) must lie between 0 and the 2 continuous codes"),
     ({"invariant_codes": 3}, r"invariant_codes \(3\) must lie between 0 and the 2 continuous codes"),
-    ({"invariant_codes": 1, "categorical_augmentation": 0.0}, "categorical_augmentation .* must be above 0")])
+    ({"invariant_codes": 1, "categorical_augmentation": 0.0}, "categorical_augmentation .* must be above 0"),
+    ({"images": "photos", "image_size": 48}, "image_size must be one of 28, 32, 64 .the paper's networks., or 0"),
+    ({"images": "photos", "channels": 4}, r"channels must be 1 \(greyscale\) or 3 \(RGB\), or 0"),
+    ({"image_size": 64}, "mnist's images are 28x28 greyscale; image_size and channels choose the format of a folder"),
+    ({"dataset": "fashion_mnist", "channels": 3}, "fashion_mnist's images are 28x28 greyscale"),
+    ({"architecture": "chairs"}, "architecture 'chairs' does not match image_size 28 .mnist.; leave it out")])
 def test_invalid_configurations(changes, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**changes)
+
+
+def test_the_image_format_is_filled_in_from_the_dataset_or_the_folder(tmp_path):
+    """A built-in dataset is 28x28 grey at once; a folder's format is read from its files when a run needs it, and
+    a configuration saved before the format was recorded reads as 28x28 grey (what every such run trained on)."""
+    assert (TrainConfig().image_size, TrainConfig().channels, TrainConfig().architecture) == (28, 1, "mnist")
+    write_shapes_folder(tmp_path / "shapes", per_class=2)
+    folder_config = TrainConfig(images=str(tmp_path / "shapes"))
+    assert (folder_config.image_size, folder_config.channels, folder_config.architecture) == (0, 0, "")
+    with pytest.raises(ValueError, match="comes from its folder"):
+        folder_config.image_shape
+    resolved = resolve_image_format(folder_config)
+    assert resolved.image_shape == (64, 64, 3) and resolved.architecture == "chairs"
+    assert resolve_image_format(dataclasses.replace(folder_config, image_size=32)).image_shape == (32, 32, 3)
+    assert TrainConfig.from_dict(resolved.to_dict()) == resolved
+    old = resolved.to_dict()
+    for key in ("image_size", "channels", "architecture"):
+        del old[key]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps(old))
+    assert read_config(tmp_path / "run").image_shape == (28, 28, 1)
 
 
 def test_the_model_refuses_a_mismatched_generator():
@@ -410,6 +438,17 @@ def test_the_automatic_choice_follows_the_cpu(monkeypatch, has_bfloat16, jit_com
     assert (model.dtype_policy.name, model.jit_compile) == expected
     assert model.generator.layers[1].dtype_policy.name == expected[0]
     assert keras.mixed_precision.global_policy().name == "float32"  # the global policy is left as it was
+
+
+@pytest.mark.parametrize("architecture, expected", [("mnist", (False, "bfloat16")), ("svhn", (True, False)),
+                                                    ("chairs", (True, False))])
+def test_bfloat16_is_chosen_only_for_the_network_it_was_measured_faster_on(monkeypatch, architecture, expected):
+    from infogan_utils import training
+
+    monkeypatch.delenv("INFOGAN_COMPUTE", raising=False)
+    monkeypatch.setattr(training, "gpu_available", lambda: False)
+    monkeypatch.setattr(training, "cpu_has_bfloat16", lambda: True)
+    assert resolve_compute(architecture=architecture) == expected
 
 
 def test_bfloat16_instructions_are_read_from_the_cpu_flags(tmp_path):
