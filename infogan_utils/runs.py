@@ -194,8 +194,7 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     from .models import build_infogan_models
     from .training import make_optimizers
 
-    jit_compile, mixed_precision = resolve_compute(jit_compile, mixed_precision,
-                                                   architecture=resolve_image_format(config).architecture)
+    jit_compile, mixed_precision = resolve_compute(jit_compile, mixed_precision)
     policy = "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16" if mixed_precision else "float32"
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
@@ -235,14 +234,12 @@ COMPUTE_MODES = {
 }
 
 
-def resolve_compute(jit_compile="auto", mixed_precision="auto", architecture="mnist"):
+def resolve_compute(jit_compile="auto", mixed_precision="auto"):
     """``(jit_compile, mixed_precision)`` with every ``"auto"`` replaced by what :func:`build_model` chooses
     on this machine: ``(True, True)`` on a GPU, ``(False, "bfloat16")`` on a CPU with bfloat16 instructions
-    when both are ``"auto"`` and the network is MNIST's, and XLA with float32 otherwise. (Only MNIST's network
-    trains faster in bfloat16 there; the 64 x 64 one ran ten times slower, ``benchmarks/ARCHITECTURES.md``.)
-    ``jit_compile=True`` alone is the exact mode, float32 with XLA, on a GPU too. The environment variable
-    ``INFOGAN_COMPUTE`` (``exact``, ``bfloat16`` or ``float16``) replaces the machine's choice when both are
-    ``"auto"``."""
+    when both are ``"auto"``, and XLA with float32 otherwise. ``jit_compile=True`` alone is the exact mode,
+    float32 with XLA, on a GPU too. The environment variable ``INFOGAN_COMPUTE`` (``exact``, ``bfloat16``
+    or ``float16``) replaces the machine's choice when both are ``"auto"``."""
     from .training import cpu_has_bfloat16, gpu_available
 
     if mixed_precision not in ("auto", True, False, "bfloat16"):
@@ -257,8 +254,7 @@ def resolve_compute(jit_compile="auto", mixed_precision="auto", architecture="mn
             return COMPUTE_MODES[forced]
         if gpu_available():
             return COMPUTE_MODES["float16"]
-        bfloat16_pays = cpu_has_bfloat16() and architecture in ("mnist", "")
-        return COMPUTE_MODES["bfloat16"] if bfloat16_pays else COMPUTE_MODES["exact"]
+        return COMPUTE_MODES["bfloat16"] if cpu_has_bfloat16() else COMPUTE_MODES["exact"]
     if mixed_precision == "auto":
         mixed_precision = False if jit_compile is True else gpu_available()
     return (True if jit_compile == "auto" else jit_compile), mixed_precision

@@ -440,17 +440,6 @@ def test_the_automatic_choice_follows_the_cpu(monkeypatch, has_bfloat16, jit_com
     assert keras.mixed_precision.global_policy().name == "float32"  # the global policy is left as it was
 
 
-@pytest.mark.parametrize("architecture, expected", [("mnist", (False, "bfloat16")), ("svhn", (True, False)),
-                                                    ("chairs", (True, False))])
-def test_bfloat16_is_chosen_only_for_the_network_it_was_measured_faster_on(monkeypatch, architecture, expected):
-    from infogan_utils import training
-
-    monkeypatch.delenv("INFOGAN_COMPUTE", raising=False)
-    monkeypatch.setattr(training, "gpu_available", lambda: False)
-    monkeypatch.setattr(training, "cpu_has_bfloat16", lambda: True)
-    assert resolve_compute(architecture=architecture) == expected
-
-
 def test_bfloat16_instructions_are_read_from_the_cpu_flags(tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
