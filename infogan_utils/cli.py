@@ -177,6 +177,9 @@ def _run(arguments):
             print(f"{code} on generated digits: " + ", ".join(
                 f"{name} rho {rho:+.2f}" for name, rho in correlations.items()) + f" ({describe_code(correlations)})")
     elif arguments.command == "export":
+        read_config(arguments.run_dir)  # a folder that is not a run is refused before TensorFlow loads
+        if os.path.isdir(arguments.file):
+            raise ValueError(f"{arguments.file} is a folder; name the .npz file to write")
         _import_tensorflow_quietly()
         print(f"Exported {export_pretrained(arguments.run_dir, arguments.file)}")
     return 0

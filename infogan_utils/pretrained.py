@@ -145,6 +145,8 @@ def export_pretrained(run_dir, path):
 
     run_dir, path = pathlib.Path(run_dir), pathlib.Path(path)
     config = read_config(run_dir)
+    if path.is_dir():  # refused before the work, not after it
+        raise ValueError(f"{path} is a folder; name the .npz file to write")
     model = load_run_model(run_dir)
     metrics_path = run_dir / RUN_FILES["metrics"]
     # Exporting reads the run and writes only the file it is asked for.

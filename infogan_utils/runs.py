@@ -411,8 +411,8 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     evaluated = model if model.dtype_policy.name == "float32" else None
     metrics = evaluate_run(run_dir, model=evaluated, evaluation=evaluation) if evaluate else {}
     if verbose and metrics.get("hungarian_accuracy") is not None:
-        print(f"Hungarian test accuracy {metrics['hungarian_accuracy']:.4f}, categorical L_I "
-              f"{metrics['categorical_mi']:.3f} of ln 10 = {np.log(10):.3f}, "
+        print(f"Hungarian accuracy {metrics['hungarian_accuracy']:.4f} on {metrics['split']}, categorical L_I "
+              f"{metrics['categorical_mi']:.3f} of {metrics['categorical_mi_max']:.3f}, "
               f"{timing['images_per_second']:.0f} images/s")
     return model, metrics
 
