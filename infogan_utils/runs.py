@@ -504,9 +504,9 @@ CODE_SAMPLES = 5000
 def evaluate_validation(run_dir, model=None, write=True):
     """Write ``validation.json`` of a run: the categorical code against the labels of the validation
     slice of the training set (:func:`data.validation_split`), the split development decisions read,
-    and each continuous code's correlation with slant, width and thickness on ``CODE_SAMPLES``
-    generated digits (:func:`metrics.continuous_code_correlations`). Reads no test label. Returns
-    the report (``write=False``: without writing it)."""
+    and, for a built-in dataset, each continuous code's correlation with slant, width and thickness on
+    ``CODE_SAMPLES`` generated digits (:func:`metrics.continuous_code_correlations`). Reads no test label.
+    Returns the report (``write=False``: without writing it)."""
     from .metrics import clustering_report, continuous_code_correlations
 
     run_dir = pathlib.Path(run_dir)
@@ -523,7 +523,8 @@ def evaluate_validation(run_dir, model=None, write=True):
     split = f"the last {len(labels)} training images" if config.dataset != IMAGES else \
         f"the {len(labels)} images of the folder {config.images}, labelled by its subfolders"
     report |= {"split": split, "steps": model.steps, "class_names": evaluation["class_names"]}
-    if model.spec.continuous_dim:  # generated samples only: no label of any split is read
+    # Slant, width and thickness measure pen strokes: a folder's pictures need not be strokes, so its run skips them.
+    if model.spec.continuous_dim and config.dataset != IMAGES:  # generated samples only: no label is read
         report["continuous_codes"] = continuous_code_correlations(model, n=CODE_SAMPLES, seed=0)
     if write:
         write_json(run_dir / RUN_FILES["validation"], report)
