@@ -20,7 +20,8 @@ categorical logits and continuous means). C is the number of channels: 1 (greysc
 
 Where we differ from the tables: every generator ends in a sigmoid, because the package's images are in [0, 1]
 (the paper's colour networks end in tanh for [-1, 1]); and the chairs table gives a stride of 2 to only two
-up-convolutions, which would end at 32 x 32, so its last one has stride 2 as well (8 -> 16 -> 32 -> 64).
+up-convolutions, which would end at 32 x 32 (reimplementations differ on where the third one goes), so here the
+last one has stride 2 as well (8 -> 16 -> 32 -> 64).
 """
 
 import keras
