@@ -93,6 +93,22 @@ def clustering_report(labels, clusters, n_clusters=None):
     }
 
 
+def mixed_categories(confusion, share=0.15):
+    """The categories that hold two digits in large numbers: each of their two most frequent labels makes up
+    at least ``share`` of the category. ``confusion`` has rows = true labels, columns = categories (as in
+    ``metrics.json``). Returns ``[(category, (label, count), (label, count)), ...]``, most frequent first."""
+    matrix = np.asarray(confusion)
+    if matrix.ndim != 2 or not 0 < share <= 0.5:
+        raise ValueError(f"expected a 2-D confusion matrix and 0 < share <= 0.5, got shape {matrix.shape} "
+                         f"and share {share}")
+    found = []
+    for category, column in enumerate(matrix.T):
+        first, second = np.argsort(column, kind="stable")[::-1][:2]
+        if column.sum() and column[second] >= share * column.sum():
+            found.append((category, (int(first), int(column[first])), (int(second), int(column[second]))))
+    return found
+
+
 def evaluate_model(model, test_images, test_labels=None, n_generated=10000, seed=0):
     """Evaluate a trained :class:`~infogan_utils.training.InfoGAN` (or anything with ``spec``,
     ``generate`` and ``predict_codes``).

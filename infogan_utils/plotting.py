@@ -110,13 +110,15 @@ def plot_history(history, ax=None, mi_max=math.log(10)):
     for name in ("d_loss", "g_loss"):
         ax[0].plot(steps, history[name], label=name)
     ax[0].set_xlabel("step" if "step" in history else "epoch")
+    ax[0].set_ylabel("loss")
     ax[0].set_title("adversarial + information losses")
     ax[0].legend()
     if "categorical_mi" in history:
         ax[1].plot(steps, history["categorical_mi"], label="categorical $L_I$")
-        ax[1].axhline(mi_max, color="gray", linestyle="--", label=f"ln 10 = {mi_max:.2f}")
+        ax[1].axhline(mi_max, color="gray", linestyle="--", label=f"ln {round(math.exp(mi_max))} = {mi_max:.2f}")
         ax[1].set_ylim(0, mi_max * 1.1)
         ax[1].set_xlabel(ax[0].get_xlabel())
+        ax[1].set_ylabel("nats")
         ax[1].set_title("mutual-information lower bound $L_I$")
         ax[1].legend(loc="lower right")
     return ax

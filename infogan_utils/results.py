@@ -28,7 +28,11 @@ SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds
                     "continuous-weight-0.1": "ablation/continuous-weight-0.1/seed[0-4]",  # the previous defaults
                     "continuous-weight-0.1-fresh-seeds": "ablation/continuous-weight-0.1/seed[5-9]",
                     "no-augmentation": "ablation/no-augmentation/seed*",
-                    "paper": "ablation/paper/seed*"}
+                    "paper": "ablation/paper/seed*",
+                    # trained in mixed_bfloat16 without XLA, measured on the validation slice only (metrics None)
+                    "bfloat16": "ablation/bfloat16/seed*",
+                    "invariant-codes-1": "ablation/invariant-codes-1/seed*",
+                    "invariant-codes-1-fresh": "ablation/invariant-codes-1-fresh/seed*"}
 
 
 def trained_run_names():
@@ -51,8 +55,9 @@ def trained_run_of_model(name):
 
 def summary():
     """One dict per run of the project's results table (``benchmarks/RESULTS.md``): its ``variant``,
-    ``seed``, ``config``, ``metrics`` (accuracies, NMI, L_I, confusion matrix) and the final
-    ``continuous_loss`` of its step log."""
+    ``seed``, ``config``, ``metrics`` (accuracies, NMI, L_I, confusion matrix on the test set; None for a
+    run whose test figures have not been read), the final ``continuous_loss`` of its step log and, where the
+    run was measured on the validation slice, ``validation`` and ``continuous_codes``."""
     return json.loads((RESULTS_DIR / "summary.json").read_text())
 
 

@@ -175,7 +175,8 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     - on a GPU: float16 with loss scaling, compiled with XLA;
     - on a CPU with bfloat16 instructions (``avx512_bf16`` or ``amx_bf16``): Keras' ``mixed_bfloat16``
       policy without XLA, so that TensorFlow's oneDNN kernels do the arithmetic in bfloat16
-      (1.15x float32 with XLA on the project's machine; with XLA, bfloat16 is slower than float32);
+      (1.13x to 1.17x float32 with XLA on the project's machine, benchmarks/SPEED.md; with XLA, bfloat16
+      is slower than float32);
     - on any other CPU: float32, compiled with XLA.
 
     Pass ``jit_compile=True`` for the *exact* mode: float32 with XLA on any device, in which the same

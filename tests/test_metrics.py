@@ -27,6 +27,18 @@ def test_known_confusion_by_hand():
     assert metrics.majority_accuracy(labels, clusters) == pytest.approx(0.6)
 
 
+def test_mixed_categories_names_the_categories_that_hold_two_digits():
+    # columns are categories: 0 is pure, 1 holds 60 fours and 40 nines, 2 holds 90 nines and 10 fours (10%)
+    confusion = np.zeros((10, 3), int)
+    confusion[0, 0] = 100
+    confusion[4, 1], confusion[9, 1] = 60, 40
+    confusion[9, 2], confusion[4, 2] = 90, 10
+    assert metrics.mixed_categories(confusion) == [(1, (4, 60), (9, 40))]
+    assert metrics.mixed_categories(confusion, share=0.1) == [(1, (4, 60), (9, 40)), (2, (9, 90), (4, 10))]
+    with pytest.raises(ValueError, match="0 < share <= 0.5"):
+        metrics.mixed_categories(confusion, share=0.6)
+
+
 def test_majority_can_exceed_hungarian_when_a_category_splits_a_class():
     labels = np.array([0, 0, 0, 0, 1, 1])
     clusters = np.array([0, 0, 1, 1, 1, 1])

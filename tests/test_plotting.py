@@ -36,3 +36,17 @@ def test_png_shows_grey_as_dark_ink_on_white_and_rgb_as_it_is():
 def test_other_shapes_are_refused(shape):
     with pytest.raises(ValueError, match=r"greyscale \(n, h, w\[, 1\]\) or RGB \(n, h, w, 3\)"):
         tile_images(np.zeros(shape, "float32"))
+
+
+def test_the_history_plot_labels_its_axes_and_the_maximum_of_its_own_categories():
+    import math
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from infogan_utils.plotting import plot_history
+
+    history = {"step": [25, 50], "d_loss": [1.3, 1.2], "g_loss": [0.9, 1.0], "categorical_mi": [1.0, 1.5]}
+    axes = plot_history(history, mi_max=math.log(3))
+    assert (axes[0].get_xlabel(), axes[0].get_ylabel(), axes[1].get_ylabel()) == ("step", "loss", "nats")
+    assert [text.get_text() for text in axes[1].get_legend().get_texts()] == ["categorical $L_I$", "ln 3 = 1.10"]

@@ -56,6 +56,11 @@ CHAPTERS = [
     ("07_beyond_mnist.ipynb", "Beyond MNIST: InfoGAN on Fashion-MNIST"),
 ]
 
+# Appendices: notebooks that go with a chapter (its study, not its main path), listed after it in the table.
+APPENDICES = [
+    ("04a_appendix_settings.ipynb", "Appendix to chapter 4: the study behind the defaults"),
+]
+
 GIT_URL = re.compile(r"git\+https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?(?=[\s\"'@#]|$)")
 PINNED_GIT_URL = re.compile(r"git\+https://github\.com/[\w.-]+/[\w.-]+?(?:\.git)?(?:@([\w.-]+))?(?=[\s\"'#]|$)")
 TITLE = re.compile(r"^#\s+Chapter\s+(\d+):\s*(.+?)\s*$")
@@ -324,6 +329,10 @@ def readme_table(settings, root=None):
                 number, title = found
         rows.append(f"| {number:02d} [{title}]({name}) | {colab_badge(name, settings)} | "
                     f"{binder_badge(name, settings)} |")
+        for appendix, appendix_title in APPENDICES:
+            if appendix[:2] == name[:2] and (root / NOTEBOOK_DIR / appendix).exists():
+                rows.append(f"| {appendix[:3]} [{appendix_title}]({appendix}) | {colab_badge(appendix, settings)} | "
+                            f"{binder_badge(appendix, settings)} |")
     if (root / NOTEBOOK_DIR / VOILA_APP).exists():
         rows.append(f"| app [the latent explorer as a web app]({VOILA_APP}) (Voila) | — | "
                     f"{voila_badge(VOILA_APP, settings)} |")

@@ -34,11 +34,13 @@ def summary_rows(runs):
     for variant, pattern in SUMMARY_PATTERNS.items():
         for folder in sorted(runs.glob(pattern)):
             metrics_path, validation_path = folder / "metrics.json", folder / "validation.json"
-            if not metrics_path.is_file():  # a run still training
+            if not metrics_path.is_file() and not validation_path.is_file():  # a run still training
                 continue
-            metrics = json.loads(metrics_path.read_text())
-            row = {"variant": variant, "seed": metrics["config"]["seed"], "config": metrics["config"],
-                   "metrics": {key: metrics[key] for key in SUMMARY_METRICS},
+            # A run measured on the validation slice only (its test figures not read yet) has metrics None.
+            metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else None
+            config = metrics["config"] if metrics else json.loads((folder / "config.json").read_text())
+            row = {"variant": variant, "seed": config["seed"], "config": config,
+                   "metrics": {key: metrics[key] for key in SUMMARY_METRICS} if metrics else None,
                    "continuous_loss": read_history(folder / "steps.csv")["continuous_loss"][-1]}
             if validation_path.is_file():
                 validation = json.loads(validation_path.read_text())
