@@ -21,7 +21,14 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "noteb
 
 # notebook -> {number as the prose writes it: why no output shows it}
 ALLOWED = {
-    "01_gan_basics.ipynb": {"1024": "a layer's width in the paper's Table 1 (a setting)"},
+    "01_gan_basics.ipynb": {"1024": "a layer's width in the paper's Table 1 (a setting)",
+                            "1.39": "2 ln 2, a constant"},
+    "04_train_infogan.ipynb": {"1.39": "2 ln 2, a constant"},
+    "06_q_as_classifier.ipynb": {"500": "from 7{,}500 in LaTeX: three quarters of the 10,000 test images",
+                                 "0.9097": "ClusterGAN's README (another project), quoted with its source",
+                                 "0.0398": "ClusterGAN's README (another project), quoted with its source"},
+    "solutions/01_gan_basics_solutions.ipynb": {"4.55": "sqrt(62 / 3), a constant"},
+    "solutions/02_latent_codes_solutions.ipynb": {"1.41": "sqrt 2, a constant"},
     "solutions/00_index_solutions.ipynb": {
         "13.2": "twice the 6.6 million parameters printed per network",
         "60,000": "the size of MNIST's training set, a fact about the data",

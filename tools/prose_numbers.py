@@ -1,8 +1,8 @@
 """Find the numbers a notebook's prose states that nothing in the notebook or the package's results backs.
 
-A number in a markdown cell with three or more significant digits or decimals ("0.591", "13.3 minutes", "98.0 %",
-"0.025") is a claim
-about a measurement. It is backed when one of these shows it, rounded to the digits the prose gives:
+A number in a markdown cell (LaTeX included) with three or more significant digits or decimals ("0.591",
+"13.3 minutes", "98.0 %", "0.025") is a claim about a measurement. It is backed when one of these shows it,
+rounded to the digits the prose gives:
 
 - a number printed in the notebook's outputs or written in its code, or in those of its companion (a chapter's
   worked solutions, a solutions notebook's chapter);
@@ -10,12 +10,11 @@ about a measurement. It is backed when one of these shows it, rounded to the dig
 - a chapter's running time in notebooks/README.md's table;
 - a percentage whose fraction appears in either (``98.0 %`` backed by ``0.9803``).
 
-Whatever else the prose may quote (a year, an arXiv identifier, the paper's own figures) goes on an allow-list
+Whatever else the prose may quote (a constant such as 2 ln 2, another paper's figures) goes on an allow-list
 beside the test, with a comment that says why. ``python tools/prose_numbers.py`` lists what is not backed.
 """
 
 import json
-import math
 import pathlib
 import re
 import sys
@@ -24,9 +23,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # A number: digits with an optional thousands separator and decimals, not part of a word, a version or a path.
 NUMBER = re.compile(r"(?<![\w.\-/])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\w/]|\.\d)")
 PERCENT = re.compile(r"\s?%")
-# Markdown that is not a claim: link targets, inline code (a call's arguments), LaTeX and HTML attributes.
+# Markdown that is not a claim: link targets, inline code (a call's arguments) and HTML attributes.
 # Dates (2026-12-02), arXiv identifiers (1606.03657) and versions (TensorFlow 2.19) are names, not measurements.
-NOT_PROSE = re.compile(r"\]\([^)]*\)|`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|<[^>]*>|\b\d{4}-\d\d-\d\d\b|"
+NOT_PROSE = re.compile(r"\]\([^)]*\)|`[^`]*`|<[^>]*>|\b\d{4}-\d\d-\d\d\b|"
                        r"\b\d{4}\.\d{4,5}\b|"
                        r"\b(?:TensorFlow|Keras|Python|NumPy|SciPy|ipywidgets|matplotlib|nbval)\s+\d+(?:\.\d+)+", re.S)
 # A year (2016, as in "Chen et al., 2016") is a date, not a measurement.
