@@ -218,7 +218,7 @@ def test_fewer_steps_than_the_checkpoint_are_refused_and_nothing_is_rewritten(ti
     assert {name: (run_dir / name).read_bytes() for name in before} == before
 
 
-def write_shapes(folder, size=64):
+def write_shapes(folder, size):
     """The package's folder of shapes (RGB, nested class folders) with two files that are not images."""
     write_shapes_folder(folder, size=size)
     (folder / "circle" / "broken.png").write_bytes(b"\x89PNG not really")

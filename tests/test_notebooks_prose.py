@@ -73,8 +73,8 @@ def test_every_number_the_prose_states_is_shown_by_an_output(path):
 
 def test_every_allowed_number_is_still_in_its_notebook():
     for name, numbers in ALLOWED.items():
-        claims = {claim for _, claim, _ in prose_numbers.prose_claims(json.loads(
-            (ROOT / "notebooks" / name).read_text(encoding="utf-8")))}
+        claims = {claim for _, claim, _ in prose_numbers.prose_claims(
+            prose_numbers.read_notebook(ROOT / "notebooks" / name))}
         assert set(numbers) <= claims, f"{name}: allowed but no longer in the prose: {set(numbers) - claims}"
 
 

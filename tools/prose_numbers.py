@@ -14,6 +14,7 @@ Whatever else the prose may quote (a constant such as 2 ln 2, another paper's fi
 beside the test, with a comment that says why. ``python tools/prose_numbers.py`` lists what is not backed.
 """
 
+import functools
 import json
 import pathlib
 import re
@@ -71,12 +72,13 @@ def numbers_in(text):
     return found
 
 
+@functools.lru_cache(maxsize=None)
 def shipped_numbers():
     """The numbers in the results the package ships (the chapters read them through ``infogan_utils.results``)."""
     found = set()
     for path in (ROOT / "infogan_utils" / "results").rglob("*.json"):
         found |= numbers_in(path.read_text(encoding="utf-8"))
-    return found
+    return frozenset(found)
 
 
 def backed(claim, percent, evidence):
@@ -106,9 +108,12 @@ def prose_claims(notebook):
     return claims
 
 
-def notebook_numbers(path):
+def read_notebook(path):
+    return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+
+
+def notebook_numbers(notebook):
     """The numbers in a notebook's code cells and their outputs."""
-    notebook = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
     found = set()
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
@@ -116,9 +121,8 @@ def notebook_numbers(path):
     return found
 
 
-def reads_shipped_results(path):
+def reads_shipped_results(notebook):
     """Whether the notebook's code reads the shipped results (``results.summary()``, ``results.trained_run``)."""
-    notebook = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
     return any("results." in cell_text(cell) for cell in notebook["cells"] if cell["cell_type"] == "code")
 
 
@@ -130,23 +134,23 @@ def companion(path):
     return path.parent / "solutions" / path.name.replace(".ipynb", "_solutions.ipynb")
 
 
-def evidence_for(path):
-    """Everything that may back the prose of notebook ``path``: its own code and outputs, its companion's
-    (chapter or solutions), the shipped results if its code reads them, and the running times of
+def evidence_for(path, notebook):
+    """Everything that may back the prose of ``notebook`` (read from ``path``): its own code and outputs, its
+    companion's (chapter or solutions), the shipped results if its code reads them, and the running times of
     notebooks/README.md (which a hygiene test compares with each chapter's first cell)."""
-    evidence = notebook_numbers(path)
-    if reads_shipped_results(path):
+    evidence = notebook_numbers(notebook)
+    if reads_shipped_results(notebook):
         evidence |= shipped_numbers()
     if companion(path).is_file():
-        evidence |= notebook_numbers(companion(path))
+        evidence |= notebook_numbers(read_notebook(companion(path)))
     readme = ROOT / "notebooks" / "README.md"
     return evidence | numbers_in(readme.read_text(encoding="utf-8"))
 
 
 def unbacked_numbers(path):
     """The prose's numbers in notebook ``path`` that nothing of :func:`evidence_for` backs: (cell, number)."""
-    notebook = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
-    evidence = evidence_for(path)
+    notebook = read_notebook(path)
+    evidence = evidence_for(path, notebook)
     return [(index, claim) for index, claim, percent in prose_claims(notebook)
             if not backed(claim, percent, evidence)]
 
