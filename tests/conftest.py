@@ -12,6 +12,16 @@ MISSING_MNIST = ("mnist.npz not found: put it in data/ or point INFOGAN_DATA_DIR
                  "(python -c 'import infogan_utils; infogan_utils.load_mnist()' downloads it into data/)")
 
 
+def pytest_configure(config):
+    """Short runs train in float32 without XLA, which compiles the step in about 5 s where XLA takes 14 s
+    (``runs.COMPUTE_MODES``): most tests train a few steps. The tests of a mode choose it (the learning tests
+    through ``compute_mode``, the exact mode's repeatability with ``jit_compile=True``). INFOGAN_COMPUTE set by
+    hand wins; INFOGAN_TEST_MACHINE_COMPUTE carries it to the xdist workers, which inherit this environment."""
+    machine = os.environ.setdefault("INFOGAN_TEST_MACHINE_COMPUTE", os.environ.get("INFOGAN_COMPUTE", ""))
+    if not machine:
+        os.environ["INFOGAN_COMPUTE"] = "float32"
+
+
 def pytest_sessionstart(session):
     """Most tests read the real MNIST: without it, one line says where to put it, instead of dozens of errors."""
     if not any((folder / "mnist.npz").is_file() for folder in data.data_dirs()):
@@ -29,11 +39,11 @@ def mnist_path():
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, mnist_path):
-    """A 40-step run on 1,024 images: a real run folder with a checkpoint, in seconds."""
+    """A 12-step run on 1,024 images (two epochs of 6 steps): a real run folder with a checkpoint, evaluated."""
     from infogan_utils.runs import TrainConfig, train_run
 
     run_dir = tmp_path_factory.mktemp("runs") / "tiny"
-    config = TrainConfig(steps=40, batch_size=32, train_subset=1024, steps_per_epoch=20, seed=3)
+    config = TrainConfig(steps=12, batch_size=32, train_subset=1024, steps_per_epoch=6, seed=3)
     model, metrics = train_run(run_dir, config, verbose=0)
     return pathlib.Path(run_dir), model, metrics
 
@@ -44,6 +54,11 @@ def compute_mode(request, monkeypatch):
     instructions does (float32 with XLA, forced through INFOGAN_COMPUTE). The thresholds hold in both."""
     from infogan_utils.runs import COMPUTE_MODES, resolve_compute
 
+    machine = os.environ["INFOGAN_TEST_MACHINE_COMPUTE"]  # "" unless INFOGAN_COMPUTE was set by hand
+    if machine:
+        monkeypatch.setenv("INFOGAN_COMPUTE", machine)
+    else:
+        monkeypatch.delenv("INFOGAN_COMPUTE")
     if request.param == "exact":
         if resolve_compute() == COMPUTE_MODES["exact"]:
             pytest.skip("this machine trains in the exact mode already")

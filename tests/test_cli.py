@@ -25,11 +25,17 @@ def infogan(*arguments, cwd=ROOT, env=None):
                           cwd=cwd, env=environment, timeout=600)
 
 
-def assert_one_line_error(result, fragment):
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("infogan")]
-    assert len(lines) == 1 and fragment in lines[0], result.stderr
+def assert_refused(capsys, arguments, fragment):
+    """``infogan ARGUMENTS`` run in this process (``cli.main``) exits with status 2 and one line naming
+    ``fragment``. In-process, because a new process costs about 6 s of importing TensorFlow; a real process's
+    one-line error is checked at the end of the complete run below."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(list(arguments))
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2, error
+    lines = [line for line in error.splitlines() if line.startswith("infogan")]
+    assert "Traceback" not in error and len(lines) == 1 and fragment in lines[0], error
 
 
 @pytest.mark.parametrize("arguments, fragment", [
@@ -48,8 +54,8 @@ def assert_one_line_error(result, fragment):
     (["--d-learning-rate", "nan"], "d_learning_rate must be a positive finite number"),
     (["--g-learning-rate", "inf"], "g_learning_rate must be a positive finite number"),
 ])
-def test_bad_train_arguments(arguments, fragment, tmp_path):
-    assert_one_line_error(infogan("train", "--out", str(tmp_path / "run"), *arguments), fragment)
+def test_bad_train_arguments(arguments, fragment, tmp_path, capsys):
+    assert_refused(capsys, ["train", "--out", str(tmp_path / "run"), *arguments], fragment)
     assert not (tmp_path / "run").exists()
 
 
@@ -58,26 +64,26 @@ def test_an_unparseable_number_is_an_argparse_error():
     assert result.returncode == 2 and "invalid int value: 'many'" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_run_folder_holding_another_configuration(tiny_run):
+def test_a_run_folder_holding_another_configuration(tiny_run, capsys):
     run_dir, _, _ = tiny_run
-    result = infogan("train", "--out", str(run_dir), "--steps", "40", "--batch-size", "64")
-    assert_one_line_error(result, "holds a run with another configuration (batch_size")
+    assert_refused(capsys, ["train", "--out", str(run_dir), "--steps", "12", "--batch-size", "64"],
+                   "holds a run with another configuration (batch_size")
 
 
-def test_evaluate_a_folder_that_is_not_a_run(tmp_path):
-    assert_one_line_error(infogan("evaluate", str(tmp_path)), "is not a run folder")
+def test_evaluate_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert_refused(capsys, ["evaluate", str(tmp_path)], "is not a run folder")
 
 
-def test_evaluate_with_a_corrupt_checkpoint(tiny_run, tmp_path):
+def test_evaluate_with_a_corrupt_checkpoint(tiny_run, tmp_path, capsys):
     run_dir, _, _ = tiny_run
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text((run_dir / "config.json").read_text())
     (broken / "checkpoint.npz").write_bytes(b"PK\x03\x04 truncated")
-    assert_one_line_error(infogan("evaluate", str(broken)), "is damaged and cannot be read")
+    assert_refused(capsys, ["evaluate", str(broken)], "is damaged and cannot be read")
 
 
-def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path):
+def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path, capsys):
     """Also: the command line prints only its own lines, with no TensorFlow, XLA or absl start-up logging,
     even when TF_CPP_MIN_LOG_LEVEL is not set."""
     out = tmp_path / "run"
@@ -99,17 +105,19 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path)
     chosen = f"{policy}, {'XLA' if jit_compile else 'no XLA'}"
     assert json.loads((out / "timing.json").read_text())["compute"] == chosen
     (out / "metrics.json").unlink()
-    result = infogan("evaluate", str(out))
-    assert result.returncode == 0 and result.stdout.startswith("On the test set: Hungarian accuracy")
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(out)]) == 0  # in this process: a second TensorFlow import adds nothing here
+    assert capsys.readouterr().out.startswith("On the test set: Hungarian accuracy")
     assert json.loads((out / "metrics.json").read_text())["hungarian_accuracy"] == metrics["hungarian_accuracy"]
-    result = infogan("evaluate", "--validation", str(out))
-    assert result.returncode == 0 and result.stdout.startswith("On the validation slice: Hungarian accuracy")
+    assert cli.main(["evaluate", "--validation", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("On the validation slice: Hungarian accuracy")
     validation = json.loads((out / "validation.json").read_text())
     assert validation["split"] == "the last 10000 training images" and validation["steps"] == 12
     assert np.sum(validation["confusion_matrix"]) == 10000 and sorted(validation["cluster_to_label"]) == list(range(10))
     codes = validation["continuous_codes"]
     assert sorted(codes) == ["c2", "c3"] and all(sorted(codes[c]) == ["slant", "thickness", "width"] for c in codes)
-    assert result.stdout.splitlines()[1].startswith(f"c2 on generated digits: slant rho {codes['c2']['slant']:+.2f}, ")
+    assert printed.splitlines()[1].startswith(f"c2 on generated digits: slant rho {codes['c2']['slant']:+.2f}, ")
     error = infogan("train", "--out", str(out), "--steps", "1", env={})
     assert error.stdout == "" and error.stderr.count("\n") == 1, error.stderr
 
@@ -129,17 +137,17 @@ def test_train_exact_asks_for_the_exact_mode(monkeypatch, tmp_path, flags, jit_c
     assert runs.resolve_compute(jit_compile=True) == (True, False)  # exact means float32, with XLA
 
 
-def test_out_naming_an_existing_file_is_refused_and_the_file_kept(tmp_path):
+def test_out_naming_an_existing_file_is_refused_and_the_file_kept(tmp_path, capsys):
     existing = tmp_path / "notes.txt"
     existing.write_text("keep me")
-    assert_one_line_error(infogan("train", "--out", str(existing)), "is a file, not a run folder")
+    assert_refused(capsys, ["train", "--out", str(existing)], "is a file, not a run folder")
     assert existing.read_text() == "keep me"
 
 
 def test_out_in_a_folder_that_cannot_be_written(tmp_path, monkeypatch, capsys, mnist_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    assert_one_line_error(infogan("train", "--out", str(blocker / "run")), "Not a directory")
+    assert_refused(capsys, ["train", "--out", str(blocker / "run")], "Not a directory")
     # Root (as CI runs) may write into any folder, so the refusal is made where the run folder is created.
     def refuse(self, *arguments, **keywords):
         raise PermissionError(13, "Permission denied", str(self))
@@ -170,7 +178,7 @@ def test_an_error_inside_a_library_keeps_its_traceback(monkeypatch):
     assert cli._raised_by_the_package(ours.value) and not cli._raised_by_the_package(numpys.value)
 
 
-def test_a_committed_run_is_never_trained_over(tmp_path):
+def test_a_committed_run_is_never_trained_over(tmp_path, capsys):
     """A folder holding a run's results but no checkpoint (as git keeps the project's runs) is refused and
     kept byte for byte; --overwrite is the way to replace it."""
     committed = tmp_path / "committed"
@@ -178,8 +186,8 @@ def test_a_committed_run_is_never_trained_over(tmp_path):
     for name in ("config.json", "metrics.json", "timing.json"):
         (committed / name).write_text((pathlib.Path(ROOT) / "runs" / "mnist-seed0" / name).read_text())
     before = {path.name: path.read_bytes() for path in committed.iterdir()}
-    result = infogan("train", "--out", str(committed), "--steps", "5000")
-    assert_one_line_error(result, "holds the results of a run (metrics.json, timing.json) but no checkpoint")
+    assert_refused(capsys, ["train", "--out", str(committed), "--steps", "5000"],
+                   "holds the results of a run (metrics.json, timing.json) but no checkpoint")
     assert {path.name: path.read_bytes() for path in committed.iterdir()} == before
 
 
@@ -204,17 +212,16 @@ def test_the_readme_training_command_leaves_the_checkout_untouched(mnist_path):
         shutil.rmtree(out, ignore_errors=True)
 
 
-def test_export_to_a_folder_is_refused(tiny_run, tmp_path):
+def test_export_to_a_folder_is_refused(tiny_run, tmp_path, capsys):
     run_dir, _, _ = tiny_run
-    assert_one_line_error(infogan("export", str(run_dir), str(tmp_path)), f"{tmp_path} is a folder; name the .npz file")
+    assert_refused(capsys, ["export", str(run_dir), str(tmp_path)], f"{tmp_path} is a folder; name the .npz file")
 
 
-def test_fewer_steps_than_the_checkpoint_are_refused_and_nothing_is_rewritten(tiny_run):
+def test_fewer_steps_than_the_checkpoint_are_refused_and_nothing_is_rewritten(tiny_run, capsys):
     run_dir, _, _ = tiny_run
     before = {name: (run_dir / name).read_bytes() for name in ("config.json", "timing.json", "checkpoint.npz")}
-    result = infogan("train", "--out", str(run_dir), "--steps", "10", "--batch-size", "32", "--train-subset", "1024",
-                     "--steps-per-epoch", "20", "--seed", "3")
-    assert_one_line_error(result, "has already trained 40 steps")
+    assert_refused(capsys, ["train", "--out", str(run_dir), "--steps", "10", "--batch-size", "32", "--train-subset",
+                            "1024", "--steps-per-epoch", "6", "--seed", "3"], "has already trained 12 steps")
     assert {name: (run_dir / name).read_bytes() for name in before} == before
 
 
@@ -225,7 +232,7 @@ def write_shapes(folder, size):
     (folder / "square" / "more" / "empty.jpg").write_bytes(b"")
 
 
-def test_a_folder_of_your_own_images_trains_evaluates_exports_and_explores(tmp_path):
+def test_a_folder_of_your_own_images_trains_evaluates_exports_and_explores(tmp_path, capsys):
     """The reader's own run end to end: a folder of 32x32 RGB pictures in nested class folders with two broken
     files -> train -> evaluate -> export -> the explorer, whose category buttons carry the class names. (32x32:
     the paper's SVHN network compiles in a fraction of the 64x64 one's time; test_training checks that 64x64
@@ -250,10 +257,10 @@ def test_a_folder_of_your_own_images_trains_evaluates_exports_and_explores(tmp_p
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["class_names"] == ["circle", "square", "triangle"] and metrics["steps"] == 4
     assert sum(map(sum, metrics["confusion_matrix"])) == 120  # every readable picture, measured once
-    result = infogan("evaluate", str(out))
-    assert result.returncode == 0 and result.stdout.startswith(
-        f"On the folder {folder}, labelled by its subfolders: Hungarian accuracy"), result.stderr[-2000:]
-    assert infogan("export", str(out), str(tmp_path / "shapes.npz")).returncode == 0
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(out)]) == 0  # in this process from here: no second TensorFlow import
+    assert capsys.readouterr().out.startswith(f"On the folder {folder}, labelled by its subfolders: Hungarian accuracy")
+    assert cli.main(["export", str(out), str(tmp_path / "shapes.npz")]) == 0
     model = load_pretrained(path=tmp_path / "shapes.npz")
     assert model.generate(None, [0, 2], np.zeros((2, 2), "float32")).shape == (2, 32, 32, 3)
     explorer = LatentExplorer(model)
@@ -270,8 +277,8 @@ def test_a_folder_of_your_own_images_trains_evaluates_exports_and_explores(tmp_p
     (lambda folder: (folder.mkdir(), [PIL.Image.new("L", (7, 7)).save(folder / f"{index}.png") for index in range(200)]),
      "are about 7x7 pixels, smaller than the smallest size the networks serve (28x28); pass image_size=28"),
 ])
-def test_a_folder_that_cannot_be_trained_on_gets_one_line_and_nothing_is_written(tmp_path, make, message):
+def test_a_folder_that_cannot_be_trained_on_gets_one_line_and_nothing_is_written(tmp_path, make, message, capsys):
     folder, out = tmp_path / "pictures", tmp_path / "run"
     make(folder)
-    assert_one_line_error(infogan("train", "--images", str(folder), "--out", str(out)), message)
+    assert_refused(capsys, ["train", "--images", str(folder), "--out", str(out)], message)
     assert not out.exists()

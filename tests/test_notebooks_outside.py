@@ -47,7 +47,7 @@ def run_outside(outside, name):
     """Run ``name`` (a path under ``outside``) under nbval in quick mode; it may write only into my-runs/."""
     assert not (outside.parent / "infogan_utils").exists() and not (outside.parent / "runs").exists()
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    environment |= {"INFOGAN_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    environment |= {"INFOGAN_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}  # and conftest's INFOGAN_COMPUTE=float32
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=600",
          "-p", "no:cacheprovider", "-q", "--rootdir", str(outside), str(outside / name)],

@@ -193,7 +193,7 @@ def test_a_run_folder_is_complete(tiny_run):
                  "traversal_c2.png", "traversal_c3.png", "grids/epoch_001.png", "grids/epoch_002.png"):
         assert (run_dir / name).is_file(), name
     saved = json.loads((run_dir / "metrics.json").read_text())
-    assert saved["steps"] == 40 and saved["config"]["train_subset"] == 1024
+    assert saved["steps"] == 12 and saved["config"]["train_subset"] == 1024
     matrix = np.array(saved["confusion_matrix"])  # [label, category]
     assert matrix.shape == (10, 10) and matrix.sum() == 10000
     assert sorted(saved["cluster_to_label"]) == list(range(10))
@@ -202,8 +202,8 @@ def test_a_run_folder_is_complete(tiny_run):
     assert saved["hungarian_accuracy"] == pytest.approx(matched / 10000, abs=1e-12)
     assert saved["majority_accuracy"] == pytest.approx(matrix.max(axis=0).sum() / 10000, abs=1e-12)
     timing = json.loads((run_dir / "timing.json").read_text())
-    assert timing["steps"] == 40
-    assert saved["images_per_second"] == pytest.approx(40 * 32 / timing["wall_time_seconds"], rel=0.01)
+    assert timing["steps"] == 12
+    assert saved["images_per_second"] == pytest.approx(12 * 32 / timing["wall_time_seconds"], rel=0.01)
 
 
 def checkpoint_arrays(path):
@@ -250,7 +250,7 @@ def test_a_resumed_run_is_bit_identical_to_a_straight_one(straight_run, tmp_path
 def test_a_run_folder_with_another_configuration_is_refused(tiny_run):
     run_dir, _, _ = tiny_run
     with pytest.raises(ValueError, match="another configuration .*seed"):
-        train_run(run_dir, TrainConfig(steps=40, batch_size=32, train_subset=1024, steps_per_epoch=20, seed=4))
+        train_run(run_dir, TrainConfig(steps=12, batch_size=32, train_subset=1024, steps_per_epoch=6, seed=4))
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -319,14 +319,15 @@ def test_training_is_reproducible_with_a_seed():
     """The exact mode (float32 with XLA) gives bit-identical weights for the same seed, distorted pass included."""
     first, second = weights_after_three_steps(TrainConfig(seed=7)), weights_after_three_steps(TrainConfig(seed=7))
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
-    other_seed = weights_after_three_steps(TrainConfig(seed=8))
-    assert not all(np.allclose(a, b, rtol=0, atol=1e-3) for a, b in zip(first, other_seed))
 
 
-def test_without_xla_the_papers_objective_is_reproducible_too():
+def test_without_xla_the_papers_objective_is_reproducible_too_and_another_seed_differs():
+    """(Another seed is checked without XLA, which compiles in a third of the time.)"""
     paper = TrainConfig(seed=7, categorical_augmentation=0.0)
     first, second = (weights_after_three_steps(paper, jit_compile=False) for _ in range(2))
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    other_seed = weights_after_three_steps(TrainConfig(seed=8, categorical_augmentation=0.0), jit_compile=False)
+    assert not all(np.allclose(a, b, rtol=0, atol=1e-3) for a, b in zip(first, other_seed))
 
 
 def test_the_previous_checkpoint_is_kept_and_used_when_the_latest_is_damaged(tmp_path):
@@ -434,6 +435,7 @@ def test_the_automatic_choice_follows_the_cpu(monkeypatch, has_bfloat16, jit_com
 
     monkeypatch.setattr(training, "gpu_available", lambda: False)
     monkeypatch.setattr(training, "cpu_has_bfloat16", lambda: has_bfloat16)
+    monkeypatch.delenv("INFOGAN_COMPUTE", raising=False)  # the suite's float32 for short runs (conftest)
     model = build_model(TrainConfig(seed=1), jit_compile=jit_compile)
     assert (model.dtype_policy.name, model.jit_compile) == expected
     assert model.generator.layers[1].dtype_policy.name == expected[0]
@@ -516,7 +518,7 @@ def test_invariant_codes_are_checked(arguments, message):
 
 
 @pytest.mark.parametrize("mode, expected", [("exact", (True, False)), ("bfloat16", (False, "bfloat16")),
-                                            ("float16", (True, True))])
+                                            ("float16", (True, True)), ("float32", (False, False))])
 def test_infogan_compute_makes_this_machine_train_as_another_would(monkeypatch, mode, expected):
     monkeypatch.setenv("INFOGAN_COMPUTE", mode)
     assert resolve_compute() == expected
@@ -526,6 +528,6 @@ def test_infogan_compute_makes_this_machine_train_as_another_would(monkeypatch, 
 
 def test_an_unknown_compute_mode_is_refused(monkeypatch):
     monkeypatch.setenv("INFOGAN_COMPUTE", "fp8")
-    with pytest.raises(ValueError, match="INFOGAN_COMPUTE must be one of exact, bfloat16, float16, got 'fp8'"):
+    with pytest.raises(ValueError, match="INFOGAN_COMPUTE must be one of exact, bfloat16, float16, float32, got 'fp8'"):
         resolve_compute()
 
