@@ -15,6 +15,7 @@ copies of the generated images (one more pass of D), so that the code must survi
 """
 
 import math
+import os
 import pathlib
 
 import keras
@@ -86,9 +87,17 @@ class InfoGAN(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in (
             "d_loss", "g_loss", "categorical_loss", "continuous_loss", "categorical_mi", "real_mi")}
 
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        """Set the two optimizers; D's also trains the Q head, which lives in the discriminator."""
-        super().compile(**kwargs)
+    def compile(self, d_optimizer, g_optimizer, jit_compile="auto", **kwargs):
+        """Set the two optimizers; D's also trains the Q head, which lives in the discriminator.
+
+        ``jit_compile="auto"`` follows the environment variable ``INFOGAN_COMPUTE`` when it is set (with XLA in
+        its ``exact`` and ``float16`` modes, without in ``bfloat16`` and ``float32``; ``runs.COMPUTE_MODES``),
+        and Keras' own choice otherwise."""
+        if jit_compile == "auto" and os.environ.get("INFOGAN_COMPUTE"):
+            from .runs import resolve_compute
+
+            jit_compile = resolve_compute()[0]
+        super().compile(jit_compile=jit_compile, **kwargs)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         # Built now so that a checkpoint can be loaded before the first step.

@@ -54,6 +54,7 @@ def test_the_report_gives_the_median_of_the_rounds_ratios(monkeypatch):
 
     monkeypatch.setattr(training, "gpu_available", lambda: False)
     monkeypatch.setattr(training, "cpu_has_bfloat16", lambda: True)
+    monkeypatch.delenv("INFOGAN_COMPUTE", raising=False)  # the suite's float32 for short runs (conftest)
     arguments = argparse.Namespace(steps=100, repeats=3, variants="default,torch,spe4,exact")
     def rounds(whole, step=(100.0, 100.0, 100.0), tail=(0.0, 0.0, 0.0)):
         return [{"whole": w, "step": s, "tail": t} for w, s, t in zip(whole, step, tail)]

@@ -464,7 +464,7 @@ def test_a_run_trained_in_bfloat16_is_evaluated_in_float32(tmp_path, mnist_path,
 
     monkeypatch.setattr(runs, "evaluate_run", evaluate_and_record)
     run_dir = tmp_path / "run"
-    config = TrainConfig(steps=8, batch_size=32, train_subset=256, steps_per_epoch=4, seed=2)
+    config = TrainConfig(steps=2, batch_size=32, train_subset=256, steps_per_epoch=2, seed=2)
     _, metrics = train_run(run_dir, config, verbose=0, jit_compile=False, mixed_precision="bfloat16")
     assert evaluated_models == [None]  # not the bfloat16 model: evaluate_run rebuilds it from the checkpoint
     assert json.loads((run_dir / "timing.json").read_text())["compute"] == "mixed_bfloat16, no XLA"
@@ -524,6 +524,17 @@ def test_infogan_compute_makes_this_machine_train_as_another_would(monkeypatch, 
     assert resolve_compute() == expected
     assert resolve_compute(jit_compile=True) == (True, False)  # an explicit choice wins: --exact is float32
     assert resolve_compute(mixed_precision="bfloat16") == (True, "bfloat16")
+
+
+@pytest.mark.parametrize("mode, jit_compile, expected", [("float32", "auto", False), ("exact", "auto", True),
+                                                         ("bfloat16", "auto", False), ("float32", True, True)])
+def test_a_model_compiled_by_hand_follows_infogan_compute(monkeypatch, mode, jit_compile, expected):
+    """The chapters build and compile InfoGAN themselves; INFOGAN_COMPUTE decides their XLA too, unless asked."""
+    monkeypatch.setenv("INFOGAN_COMPUTE", mode)
+    generator, discriminator = build_infogan_models(LatentSpec())
+    model = training.InfoGAN(generator, discriminator, LatentSpec())
+    model.compile(*training.make_optimizers(), jit_compile=jit_compile)
+    assert model.jit_compile is expected
 
 
 def test_an_unknown_compute_mode_is_refused(monkeypatch):
