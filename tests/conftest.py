@@ -1,7 +1,8 @@
 """Shared fixtures: the real MNIST file and one tiny trained run reused by several tests."""
 
+import fcntl
+import json
 import os
-import pathlib
 
 import pytest
 
@@ -39,13 +40,22 @@ def mnist_path():
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, mnist_path):
-    """A 12-step run on 1,024 images (two epochs of 6 steps): a real run folder with a checkpoint, evaluated."""
-    from infogan_utils.runs import TrainConfig, train_run
+    """A 12-step run on 1,024 images (two epochs of 6 steps): a real run folder with a checkpoint, evaluated.
 
-    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
-    config = TrainConfig(steps=12, batch_size=32, train_subset=1024, steps_per_epoch=6, seed=3)
-    model, metrics = train_run(run_dir, config, verbose=0)
-    return pathlib.Path(run_dir), model, metrics
+    Trained once per test session: the xdist workers share it through their session's folder, under a lock,
+    and read it only. Returns the folder, its model (restored from the checkpoint, in float32) and its metrics."""
+    from infogan_utils.runs import TrainConfig, load_run_model, train_run
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    # Under xdist each worker's base folder sits in the session's folder; without it, the base folder is the session's.
+    session = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    run_dir = session / "tiny-run"
+    with open(session / "tiny-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (run_dir / "metrics.json").is_file():
+            config = TrainConfig(steps=12, batch_size=32, train_subset=1024, steps_per_epoch=6, seed=3)
+            train_run(run_dir, config, verbose=0)
+    return run_dir, load_run_model(run_dir), json.loads((run_dir / "metrics.json").read_text())
 
 
 @pytest.fixture(params=["machine", "exact"])
