@@ -200,3 +200,15 @@ def test_the_code_effects_table_gives_the_within_traversal_rho_and_the_share():
     lines = code_effects.table([("runs/x", {"c3": effect})])
     assert lines[0] == "| run | code | slant | width | thickness |"
     assert lines[2] == "| runs/x | c3 | -1.00 (0.72) | +0.41 (0.03) | +0.00 (0.00) |"
+
+
+def test_the_mig_table_gives_each_attributes_gap_beside_its_spearman_rho():
+    code_mig = load_benchmark("code_mig")
+    information = {"c1": 0.1, "c2": 0.05, "c3": 0.4}
+    report = {"mig": 0.25, "factors": {name: {"gap": 0.25, "code": "c3", "entropy": 1.2, "information": information}
+                                       for name in ("slant", "width", "thickness")}}
+    correlations = {"c2": {"slant": -0.3, "width": 0.1, "thickness": 0.5}, "c3": {"slant": 0.7, "width": 0.0,
+                                                                                "thickness": -0.1}}
+    rows = code_mig.rows_of("run", report, correlations)
+    assert rows[0] == "| run | slant | 0.250 | c3 | c1 0.100, c2 0.050, c3 0.400 | 1.200 | c2 -0.30, c3 +0.70 |"
+    assert rows[-1] == "| run | **MIG** | **0.250** | | | | |" and len(rows) == 4
