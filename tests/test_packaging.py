@@ -81,6 +81,7 @@ def test_the_wheel_carries_the_shipped_model(tmp_path):
             "m = infogan_utils.load_pretrained('mnist'); images = m.generate(None, [7, 1], np.zeros((2, 2))); "
             "run = results.trained_run('mnist-seed0'); assert run.model().steps == 5000 and len(run.grids()) == 2; "
             "assert results.summary() and results.trained_run('fashion-mnist-seed0').history()['step'][-1] == 3000; "
+            "from infogan_utils import quality; assert quality.load_classifier()[1]['validation_accuracy'] > 0.97; "
             "print(infogan_utils.__file__, images.shape)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                             env=os.environ | {"PYTHONPATH": str(tmp_path / "site"), "TF_CPP_MIN_LOG_LEVEL": "3"})
