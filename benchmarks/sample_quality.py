@@ -2,7 +2,7 @@
 
 The Fréchet distance between the classifier's features of 10,000 generated digits and of the validation slice
 (the last 10,000 training digits, which the classifier never saw), beside the distance between two sets of real
-digits (the first 10,000 training digits and the validation slice) as the reference; and, per category, the
+digits (the first 10,000 training digits and the validation slice, stored with the classifier) as the reference; and, per category, the
 share of 1,000 generated digits that the classifier reads as the digit the category was matched to on the
 validation slice (``validation.json``'s map). No test label is read.
 
@@ -27,18 +27,15 @@ def main():
     parser.add_argument("--shipped", default="mnist-seed0")
     parser.add_argument("--write", help="also write the report to this file")
     arguments = parser.parse_args()
-    classifier, meta = quality.load_classifier()
+    _, meta = quality.load_classifier()
     (x_train, y_train), _ = load_mnist()
     validation_images, _ = validation_split(x_train, y_train)
-    validation = quality.features(classifier, validation_images)
-    reference = quality.frechet_distance(quality.features(classifier, x_train[:VALIDATION_SIZE]), validation)
     run = results.trained_run(arguments.shipped)
-    model = run.model()
-    sample = model.spec.sample(VALIDATION_SIZE, seed=0)
-    generated = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
-    distance = quality.frechet_distance(quality.features(classifier, generated), validation)
-    shares = quality.category_shares(classifier, model, run.validation["cluster_to_label"])
-    worst = min(range(len(shares)), key=shares.__getitem__)
+    measured = quality.sample_quality(run.model(), validation_images, run.validation["cluster_to_label"],
+                                      n=VALIDATION_SIZE, per_category=1000)
+    distance, reference, shares = (measured[key] for key in ("frechet_distance", "reference_frechet_distance",
+                                                             "category_shares"))
+    worst = measured["worst_category"]
     lines = [
         "# Sample quality, judged by the project's own classifier", "",
         f"Command: `python benchmarks/sample_quality.py{'' if arguments.shipped == 'mnist-seed0' else ' --shipped ' + arguments.shipped}`",

@@ -176,6 +176,11 @@ def _run(arguments):
         for code, correlations in metrics.get("continuous_codes", {}).items():
             print(f"{code} on generated digits: " + ", ".join(
                 f"{name} rho {rho:+.2f}" for name, rho in correlations.items()) + f" ({describe_code(correlations)})")
+        if "sample_quality" in metrics:
+            quality = metrics["sample_quality"]
+            print(f"Samples, judged by the project's MNIST classifier: Fréchet distance {quality['frechet_distance']:.2f} "
+                  f"(real digits: {quality['reference_frechet_distance']:.2f}); the worst category, "
+                  f"{quality['worst_category']}, is read as its digit {quality['worst_share']:.1%} of the time")
     elif arguments.command == "export":
         read_config(arguments.run_dir)  # a folder that is not a run is refused before TensorFlow loads
         if os.path.isdir(arguments.file):

@@ -69,18 +69,22 @@ def features(classifier, images, batch_size=500):
 
 def frechet_distance(first, second):
     """The Fréchet distance between Gaussians fitted to two sets of feature vectors (rows):
-    ``|m1 - m2|^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))``."""
-    from scipy import linalg
+    ``|m1 - m2|^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))``.
 
+    The trace of the root is taken as that of ``(S1^(1/2) S2 S1^(1/2))^(1/2)``, which has the same eigenvalues and is
+    symmetric, so that a singular covariance (a feature that never fires, as in a barely trained model) is exact
+    rather than a warning."""
     first, second = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
     if first.ndim != 2 or second.ndim != 2 or first.shape[1] != second.shape[1] or min(len(first), len(second)) < 2:
         raise ValueError(f"expected two (n, d) feature sets with the same d and n >= 2, got {first.shape} and "
                          f"{second.shape}")
     mean_gap = first.mean(axis=0) - second.mean(axis=0)
     covariance_1, covariance_2 = np.cov(first, rowvar=False), np.cov(second, rowvar=False)
-    root = linalg.sqrtm(covariance_1 @ covariance_2)
-    root = root.real  # rounding leaves tiny imaginary parts
-    return float(mean_gap @ mean_gap + np.trace(covariance_1 + covariance_2 - 2 * root))
+    values, vectors = np.linalg.eigh(covariance_1)
+    root_1 = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    middle = root_1 @ covariance_2 @ root_1
+    trace_of_root = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)))
+    return float(mean_gap @ mean_gap + np.trace(covariance_1) + np.trace(covariance_2) - 2 * trace_of_root)
 
 
 def category_shares(classifier, model, category_to_label, n=1000, seed=0):
@@ -96,6 +100,21 @@ def category_shares(classifier, model, category_to_label, n=1000, seed=0):
         read = classifier.predict(_as_input(images), batch_size=500, verbose=0).argmax(axis=1)
         shares.append(float(np.mean(read == category_to_label[category])))
     return shares
+
+
+def sample_quality(model, validation_images, category_to_label, n=5000, per_category=500, seed=0):
+    """The two measures for an MNIST ``model`` (an InfoGAN in its own numbering) whose categories were matched to
+    digits on the validation slice (``category_to_label``): ``{"frechet_distance", "reference_frechet_distance"
+    (two sets of real digits, from the classifier's file), "category_shares", "worst_category", "worst_share"}``."""
+    classifier, meta = load_classifier()
+    sample = model.spec.sample(n, seed=seed)
+    generated = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
+    distance = frechet_distance(features(classifier, generated), features(classifier, validation_images))
+    shares = category_shares(classifier, model, category_to_label, n=per_category, seed=seed)
+    worst = int(np.argmin(shares))
+    return {"frechet_distance": distance, "reference_frechet_distance": meta["reference_frechet_distance"],
+            "category_shares": shares, "worst_category": worst, "worst_share": shares[worst],
+            "judge": f"the project's MNIST classifier, trained on {meta['trained_on']}"}
 
 
 def _as_input(images):

@@ -510,7 +510,8 @@ def evaluate_validation(run_dir, model=None, write=True):
     """Write ``validation.json`` of a run: the categorical code against the labels of the validation
     slice of the training set (:func:`data.validation_split`), the split development decisions read,
     and, for a built-in dataset, each continuous code's correlation with slant, width and thickness on
-    ``CODE_SAMPLES`` generated digits (:func:`metrics.continuous_code_correlations`). Reads no test label.
+    ``CODE_SAMPLES`` generated digits (:func:`metrics.continuous_code_correlations`); for MNIST, the sample quality
+    by the project's own classifier (:func:`quality.sample_quality`). Reads no test label.
     Returns the report (``write=False``: without writing it)."""
     from .metrics import clustering_report, continuous_code_correlations
 
@@ -531,6 +532,10 @@ def evaluate_validation(run_dir, model=None, write=True):
     # Slant, width and thickness measure pen strokes: a folder's pictures need not be strokes, so its run skips them.
     if model.spec.continuous_dim and config.dataset != IMAGES:  # generated samples only: no label is read
         report["continuous_codes"] = continuous_code_correlations(model, n=CODE_SAMPLES, seed=0)
+    if config.dataset == "mnist" and model.spec.categorical_dims == (10,):  # the project's classifier knows MNIST only
+        from .quality import sample_quality
+
+        report["sample_quality"] = sample_quality(model, images, report["cluster_to_label"])
     if write:
         write_json(run_dir / RUN_FILES["validation"], report)
     return report

@@ -118,6 +118,10 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path,
     codes = validation["continuous_codes"]
     assert sorted(codes) == ["c2", "c3"] and all(sorted(codes[c]) == ["slant", "thickness", "width"] for c in codes)
     assert printed.splitlines()[1].startswith(f"c2 on generated digits: slant rho {codes['c2']['slant']:+.2f}, ")
+    quality = validation["sample_quality"]
+    assert len(quality["category_shares"]) == 10 and 0 <= quality["worst_share"] == min(quality["category_shares"]) <= 1
+    assert quality["frechet_distance"] > quality["reference_frechet_distance"] > 0  # 12 steps: far from real digits
+    assert printed.splitlines()[3].startswith("Samples, judged by the project's MNIST classifier: Fréchet distance ")
     error = infogan("train", "--out", str(out), "--steps", "1", env={})
     assert error.stdout == "" and error.stderr.count("\n") == 1, error.stderr
 

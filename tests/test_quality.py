@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,11 @@ def test_the_frechet_distance_of_shifted_and_scaled_copies():
     # doubled around the mean: S + 4S - 2 (4 S^2)^(1/2) = S, so the distance is Tr(S)
     doubled = 2 * (points - points.mean(axis=0)) + points.mean(axis=0)
     assert quality.frechet_distance(points, doubled) == pytest.approx(np.trace(np.cov(points, rowvar=False)), rel=1e-6)
+    # a feature that never fires (zero variance in both sets) changes nothing, and warns of nothing
+    silent = np.column_stack([points, np.zeros(len(points))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert quality.frechet_distance(silent, silent + np.append(shift, 0.0)) == pytest.approx(5.25, rel=1e-8)
     with pytest.raises(ValueError, match="the same d"):
         quality.frechet_distance(points, points[:, :2])
 
