@@ -60,7 +60,8 @@ def main():
     command = "python benchmarks/code_mig.py " + " ".join(
         (["--shipped", *arguments.shipped] if arguments.shipped != ["mnist-seed0"] else []) + arguments.runs)
     text = "\n".join([
-        "# The mutual information gap of the codes", "", f"Command: `{command.strip()}`", "", f"Machine: {machine()}.", "",
+        "# The mutual information gap of the codes", "", f"Command: `{command.strip()}`", "",
+        f"Machine: {machine()}.", "",
         __doc__.split("\n\n")[1].replace("\n", " "), "",
         "| model | attribute | gap | code telling most | I(code; attribute), nats | H(attribute), nats "
         "| Spearman rho of the sampled codes |",

@@ -2,9 +2,9 @@
 
 The Fréchet distance between the classifier's features of 10,000 generated digits and of the validation slice
 (the last 10,000 training digits, which the classifier never saw), beside the distance between two sets of real
-digits (the first 10,000 training digits and the validation slice, stored with the classifier) as the reference; and, per category, the
-share of 1,000 generated digits that the classifier reads as the digit the category was matched to on the
-validation slice (``validation.json``'s map). No test label is read.
+digits (the first 10,000 training digits and the validation slice, stored with the classifier) as the reference;
+and, per category, the share of 1,000 generated digits that the classifier reads as the digit the category was
+matched to on the validation slice (``validation.json``'s map). No test label is read.
 
 Usage: ``python benchmarks/sample_quality.py [--shipped mnist-seed0] [--write benchmarks/QUALITY.md]``
 """
@@ -38,7 +38,8 @@ def main():
     worst = measured["worst_category"]
     lines = [
         "# Sample quality, judged by the project's own classifier", "",
-        f"Command: `python benchmarks/sample_quality.py{'' if arguments.shipped == 'mnist-seed0' else ' --shipped ' + arguments.shipped}`",
+        "Command: `python benchmarks/sample_quality.py"
+        + ("" if arguments.shipped == "mnist-seed0" else f" --shipped {arguments.shipped}") + "`",
         "", f"Machine: {machine()}.", "", __doc__.split("\n\n")[1].replace("\n", " "), "",
         f"The classifier (`python benchmarks/train_classifier.py`): trained on {meta['trained_on']}, "
         f"{meta['epochs']} epochs; validation accuracy {meta['validation_accuracy']:.4f}.", "",

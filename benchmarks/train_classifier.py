@@ -42,7 +42,8 @@ def main():
             "reference": f"the first {VALIDATION_SIZE} training images against the validation slice"}
     pathlib.Path(arguments.out).parent.mkdir(parents=True, exist_ok=True)
     quality.save_classifier(model, arguments.out, meta)
-    print(f"Wrote {arguments.out}: validation accuracy {accuracy:.4f}, Fréchet distance of real digits {reference:.2f}")
+    print(f"Wrote {arguments.out}: validation accuracy {accuracy:.4f}, "
+          f"Fréchet distance of real digits {reference:.2f}")
 
 
 if __name__ == "__main__":

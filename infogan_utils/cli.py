@@ -178,7 +178,8 @@ def _run(arguments):
                 f"{name} rho {rho:+.2f}" for name, rho in correlations.items()) + f" ({describe_code(correlations)})")
         if "sample_quality" in metrics:
             quality = metrics["sample_quality"]
-            print(f"Samples, judged by the project's MNIST classifier: Fréchet distance {quality['frechet_distance']:.2f} "
+            print("Samples, judged by the project's MNIST classifier: "
+                  f"Fréchet distance {quality['frechet_distance']:.2f} "
                   f"(real digits: {quality['reference_frechet_distance']:.2f}); the worst category, "
                   f"{quality['worst_category']}, is read as its digit {quality['worst_share']:.1%} of the time")
     elif arguments.command == "export":

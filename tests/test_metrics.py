@@ -292,4 +292,5 @@ def test_the_code_mig_names_the_code_of_each_attribute():
     assert report["factors"]["thickness"]["code"] == "c3" and report["factors"]["slant"]["code"] == "c2"
     # the skeleton of a leaning bar is a little thicker or thinner by its slant, so c2 tells thickness a little too
     assert report["factors"]["slant"]["gap"] > 0.5 and report["factors"]["thickness"]["gap"] > 0.3
-    assert report["factors"]["slant"]["information"]["c1"] == pytest.approx(0.0, abs=1e-12)  # one category for every bar: no information
+    # Q names one category for every bar: the category tells nothing
+    assert report["factors"]["slant"]["information"]["c1"] == pytest.approx(0.0, abs=1e-12)
