@@ -27,12 +27,13 @@ def main():
     parser.add_argument("--shipped", default="mnist-seed0")
     parser.add_argument("--write", help="also write the report to this file")
     arguments = parser.parse_args()
-    _, meta = quality.load_classifier()
+    classifier = quality.load_classifier()
+    meta = classifier[1]
     (x_train, y_train), _ = load_mnist()
     validation_images, _ = validation_split(x_train, y_train)
     run = results.trained_run(arguments.shipped)
     measured = quality.sample_quality(run.model(), validation_images, run.validation["cluster_to_label"],
-                                      n=VALIDATION_SIZE, per_category=1000)
+                                      n=VALIDATION_SIZE, per_category=1000, classifier=classifier)
     distance, reference, shares = (measured[key] for key in ("frechet_distance", "reference_frechet_distance",
                                                              "category_shares"))
     worst = measured["worst_category"]

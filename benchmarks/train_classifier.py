@@ -30,8 +30,7 @@ def main():
     model = quality.train_classifier(x_train[:-VALIDATION_SIZE], y_train[:-VALIDATION_SIZE], arguments.epochs,
                                      arguments.seed)
     x_validation, y_validation = validation_split(x_train, y_train)
-    logits = model.predict(x_validation[..., None] / 255.0, batch_size=500, verbose=0)
-    accuracy = float(np.mean(logits.argmax(axis=1) == y_validation))
+    accuracy = float(np.mean(quality.predict_digits(model, x_validation) == y_validation))
     # The Fréchet distance between two sets of real digits: the first 10,000 training images and the validation slice.
     reference = quality.frechet_distance(quality.features(model, x_train[:VALIDATION_SIZE]),
                                          quality.features(model, x_validation))

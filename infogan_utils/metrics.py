@@ -102,8 +102,9 @@ def mutual_information_gap(codes, factors, discrete=(), bins="auto"):
     report = {}
     for factor in factors:
         binned = discretize(columns[factor], bins)
-        information = {name: _information(code, binned)[0] for name, code in binned_codes.items()}
-        entropy = _information(binned, binned)[1]
+        measured = {name: _information(code, binned) for name, code in binned_codes.items()}
+        information = {name: mutual for name, (mutual, _, _) in measured.items()}
+        entropy = next(iter(measured.values()))[2]  # the factor's own entropy, the same beside every code
         if entropy == 0:
             raise ValueError(f"factor {factor!r} takes one value: it carries no information to separate")
         best, second = sorted(information.values(), reverse=True)[:2]

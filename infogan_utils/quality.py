@@ -87,6 +87,11 @@ def frechet_distance(first, second):
     return float(mean_gap @ mean_gap + np.trace(covariance_1) + np.trace(covariance_2) - 2 * trace_of_root)
 
 
+def predict_digits(classifier, images, batch_size=500):
+    """The digit the classifier reads in each image (uint8 or [0, 1] floats)."""
+    return classifier.predict(_as_input(images), batch_size=batch_size, verbose=0).argmax(axis=1)
+
+
 def category_shares(classifier, model, category_to_label, n=1000, seed=0):
     """For each category of ``model`` (an InfoGAN in its own numbering), the share of ``n`` generated digits
     that ``classifier`` reads as ``category_to_label[category]``. Returns a list, one share per category."""
@@ -97,16 +102,16 @@ def category_shares(classifier, model, category_to_label, n=1000, seed=0):
         sample = spec.sample(n, seed=seed + category)
         categorical = np.full_like(sample["categorical"], category)
         images = model.generate(sample["noise"], categorical, sample["continuous"])
-        read = classifier.predict(_as_input(images), batch_size=500, verbose=0).argmax(axis=1)
-        shares.append(float(np.mean(read == category_to_label[category])))
+        shares.append(float(np.mean(predict_digits(classifier, images) == category_to_label[category])))
     return shares
 
 
-def sample_quality(model, validation_images, category_to_label, n=5000, per_category=500, seed=0):
+def sample_quality(model, validation_images, category_to_label, n=5000, per_category=500, seed=0, classifier=None):
     """The two measures for an MNIST ``model`` (an InfoGAN in its own numbering) whose categories were matched to
     digits on the validation slice (``category_to_label``): ``{"frechet_distance", "reference_frechet_distance"
-    (two sets of real digits, from the classifier's file), "category_shares", "worst_category", "worst_share"}``."""
-    classifier, meta = load_classifier()
+    (two sets of real digits, from the classifier's file), "category_shares", "worst_category", "worst_share"}``.
+    ``classifier``: a ``(model, meta)`` pair from :func:`load_classifier`, or None for the shipped one."""
+    classifier, meta = classifier or load_classifier()
     sample = model.spec.sample(n, seed=seed)
     generated = model.generate(sample["noise"], sample["categorical"], sample["continuous"])
     distance = frechet_distance(features(classifier, generated), features(classifier, validation_images))

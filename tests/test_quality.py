@@ -41,7 +41,7 @@ def test_category_shares_read_each_category_through_the_map():
     classifier, _ = quality.load_classifier()
     (x_train, y_train), _ = load_mnist()
     images, labels = validation_split(x_train, y_train)
-    read = classifier.predict(images[:200, ..., None] / 255.0, verbose=0).argmax(axis=1)
+    read = quality.predict_digits(classifier, images[:200])
     picks = [int(np.flatnonzero((labels[:200] == digit) & (read == digit))[0]) for digit in (3, 7, 1)]
     model = _OneDigitModel(images[picks])  # category 0 draws a 3, 1 a 7, 2 a 1, each read right by the classifier
     assert quality.category_shares(classifier, model, [3, 7, 1], n=8) == [1.0, 1.0, 1.0]
@@ -52,8 +52,7 @@ def test_the_shipped_classifier_scores_as_its_file_says_on_the_validation_slice(
     classifier, meta = quality.load_classifier()
     (x_train, y_train), _ = load_mnist()
     images, labels = validation_split(x_train, y_train)
-    accuracy = np.mean(classifier.predict(images[..., None] / 255.0, batch_size=1000, verbose=0).argmax(axis=1)
-                       == labels)
+    accuracy = np.mean(quality.predict_digits(classifier, images) == labels)
     assert meta["trained_on"] == "the first 50000 MNIST training images"
     assert accuracy == pytest.approx(meta["validation_accuracy"], abs=5e-4)  # 5 digits of 10,000: other kernels
     assert accuracy > 0.97
