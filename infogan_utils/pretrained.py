@@ -138,8 +138,9 @@ class PretrainedInfoGAN:
 def export_pretrained(run_dir, path):
     """Write a run's weights as a float16 pretrained file at ``path`` (atomically), with its metrics
     and the category-to-digit map. The map is the Hungarian permutation fitted on the validation slice
-    of the *training* set (:func:`~infogan_utils.runs.evaluate_validation`), so the test labels serve
-    only to report the test metrics. Returns the path."""
+    of the *training* set (:func:`~infogan_utils.runs.evaluate_validation`, or the run's ``validation.json``
+    written at the checkpoint's step), so the test labels serve only to report the test metrics.
+    Returns the path."""
     from .data import folder_has_classes
     from .runs import IMAGES, RUN_FILES, evaluate_run, evaluate_validation, load_run_model, read_config
 
@@ -148,12 +149,14 @@ def export_pretrained(run_dir, path):
     if path.is_dir():  # refused before the work, not after it
         raise ValueError(f"{path} is a folder; name the .npz file to write")
     model = load_run_model(run_dir)
-    metrics_path = run_dir / RUN_FILES["metrics"]
-    # Exporting reads the run and writes only the file it is asked for.
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else \
+    # Exporting reads the run and writes only the file it is asked for. The run's own reports are reused when
+    # they were computed at the checkpoint's step; otherwise they are computed afresh and not written.
+    metrics = _current_report(run_dir / RUN_FILES["metrics"], model.steps) or \
         evaluate_run(run_dir, model=model, write=False)
     labelled = config.dataset != IMAGES or folder_has_classes(config.images)
-    validation = evaluate_validation(run_dir, model=model, write=False) if labelled else None
+    validation = _current_report(run_dir / RUN_FILES["validation"], model.steps) if labelled else None
+    if labelled and validation is None:
+        validation = evaluate_validation(run_dir, model=model, write=False)
     if labelled and len(validation["class_names"] or []) > model.spec.categorical_dims[0]:
         raise ValueError(f"{config.images} has {len(validation['class_names'])} classes but the run has only "
                          f"{model.spec.categorical_dims[0]} categories to name after them; train with "
@@ -168,3 +171,13 @@ def export_pretrained(run_dir, path):
             "validation": validation, "metrics": metrics}
     write_arrays(path, arrays, meta, compress=True)
     return path
+
+
+def _current_report(path, steps):
+    """The report in ``path`` (``metrics.json`` or ``validation.json`` of a run) if it was computed at ``steps``;
+    None if it is missing, unreadable or from another step, so that the caller computes it afresh."""
+    try:
+        report = json.loads(pathlib.Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and report.get("steps") == steps else None

@@ -23,6 +23,23 @@ def pytest_configure(config):
         os.environ["INFOGAN_COMPUTE"] = "float32"
 
 
+# xdist deals the tests out to its workers in collection order: the longest go first, so that no worker is left
+# running one of them alone at the end. A group that shares a module-scoped fixture stays together.
+LONGEST_FIRST = ("test_cli.py::test_train_writes_a_complete_run_folder",
+                 "test_training.py::test_with_categorical_augmentation_q_reads",
+                 "test_training.py::test_the_categorical_code_is_learned",
+                 "test_notebooks_outside.py::",
+                 "test_training.py::test_without_the_information_term",
+                 "test_browser.py::")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        return next((index for index, part in enumerate(LONGEST_FIRST) if part in item.nodeid), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the order within a group, and of the rest, is kept
+
+
 def pytest_sessionstart(session):
     """Most tests read the real MNIST: without it, one line says where to put it, instead of dozens of errors."""
     if not any((folder / "mnist.npz").is_file() for folder in data.data_dirs()):

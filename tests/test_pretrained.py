@@ -1,12 +1,14 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
 from tolerances import SAME_NETWORK
 
 import infogan_utils
-from infogan_utils.metrics import hungarian_accuracy
-from infogan_utils.pretrained import PretrainedInfoGAN, export_pretrained, load_pretrained
+from infogan_utils.data import load_mnist, validation_split
+from infogan_utils.metrics import hungarian_accuracy, hungarian_mapping
+from infogan_utils.pretrained import PretrainedInfoGAN, _current_report, export_pretrained, load_pretrained
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +32,34 @@ def test_export_round_trip_within_float16_tolerance(exported):
     assert np.abs(images - original).max() < 1e-2
 
 
-def test_the_exported_map_is_fitted_on_the_validation_slice_not_the_test_labels(exported, tiny_run):
-    from infogan_utils.runs import evaluate_validation
-
-    run_dir = tiny_run[0]
+def test_the_exported_map_is_fitted_on_the_validation_slice_not_the_test_labels(exported, tiny_run, mnist_path):
+    run_dir, model, _ = tiny_run
     assert not (run_dir / "validation.json").exists()  # exporting writes only the file it is asked for
-    validation = evaluate_validation(run_dir, write=False)
+    (x_train, y_train), _ = load_mnist(mnist_path)
+    images, labels = validation_split(x_train, y_train)
+    probabilities, _ = model.predict_codes(images)
     loaded = load_pretrained(path=exported[0])
-    assert loaded.category_to_label.tolist() == validation["cluster_to_label"]
+    assert loaded.category_to_label.tolist() == hungarian_mapping(labels, probabilities.argmax(axis=1), 10).tolist()
     assert loaded.meta["category_to_label_fitted_on"] == "the last 10000 training images"
+
+
+def test_export_reuses_the_runs_reports_only_when_they_are_of_its_step(tiny_run, tmp_path):
+    """``infogan evaluate --validation`` then ``infogan export`` does not compute the reports twice; a report of
+    another step, or one that cannot be read, is computed afresh. Fake reports show which one was used."""
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run[0], run_dir)
+    reversed_map = list(range(9, -1, -1))
+    (run_dir / "validation.json").write_text(json.dumps(
+        {"steps": 12, "cluster_to_label": reversed_map, "split": "the last 10000 training images", "class_names": None}))
+    (run_dir / "metrics.json").write_text(json.dumps({"steps": 12, "hungarian_accuracy": 0.125}))
+    loaded = load_pretrained(path=export_pretrained(run_dir, tmp_path / "reused.npz"))
+    assert loaded.category_to_label.tolist() == reversed_map and loaded.metrics["hungarian_accuracy"] == 0.125
+
+    assert _current_report(run_dir / "metrics.json", steps=12) == {"steps": 12, "hungarian_accuracy": 0.125}
+    assert _current_report(run_dir / "metrics.json", steps=13) is None  # written before the run went on
+    (run_dir / "metrics.json").write_text("{not json")
+    assert _current_report(run_dir / "metrics.json", steps=12) is None
+    assert _current_report(run_dir / "missing.json", steps=12) is None
 
 
 def test_the_shipped_model_map_was_fitted_on_the_validation_slice():
