@@ -212,3 +212,29 @@ def test_the_mig_table_gives_each_attributes_gap_beside_its_spearman_rho():
     rows = code_mig.rows_of("run", report, correlations)
     assert rows[0] == "| run | slant | 0.250 | c3 | c1 0.100, c2 0.050, c3 0.400 | 1.200 | c2 -0.30, c3 +0.70 |"
     assert rows[-1] == "| run | **MIG** | **0.250** | | | | |" and len(rows) == 4
+
+
+def test_the_decision_table_reads_the_candidates_test_figures_against_the_gates(tmp_path):
+    """RESULTS.md's decision section: each fresh seed's validation and test figures, and the gates applied to the
+    test median and minimum; nothing until a run has its test figures."""
+    import json
+
+    from infogan_utils.runs import TrainConfig
+
+    report = load_benchmark("unsupervised_accuracy")
+    folder = tmp_path / "ablation" / report.DECISION_VARIANT
+    assert report.decision_section(tmp_path, 5000) == []
+    for seed, test in ((15, 0.9750), (16, 0.9590), (17, 0.9800)):
+        run = folder / f"seed{seed}"
+        run.mkdir(parents=True)
+        config = TrainConfig(seed=seed, invariant_codes=1).to_dict()
+        (run / "validation.json").write_text(json.dumps({"hungarian_accuracy": 0.97, "steps": 5000,
+                                                         "sample_quality": {"frechet_distance": 3.0}}))
+        (run / "metrics.json").write_text(json.dumps({"hungarian_accuracy": test, "nmi": 0.9, "steps": 5000,
+                                                      "config": config, "wall_time_seconds": 1200}))
+    lines = report.decision_section(tmp_path, 5000)
+    assert "| 16 | 0.9700 | 0.9590 | 0.9000 | 3.00 | 20.0 min |" in lines
+    assert "`invariant_codes=1`" in lines[2]
+    # median 0.9750 passes its gate, the minimum 0.9590 misses 0.96: not met
+    assert lines[-2] == ("3 of 5 seeds; test median **0.9750**, minimum **0.9590**. Gates (median ≥ 0.97, every "
+                         "seed ≥ 0.96): **not met** so far.")
