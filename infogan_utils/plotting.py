@@ -116,7 +116,8 @@ def plot_history(history, ax=None, mi_max=math.log(10)):
     if "categorical_mi" in history:
         ax[1].plot(steps, history["categorical_mi"], label="categorical $L_I$")
         ax[1].axhline(mi_max, color="gray", linestyle="--", label=f"ln {round(math.exp(mi_max))} = {mi_max:.2f}")
-        ax[1].set_ylim(0, mi_max * 1.1)
+        # From 0, or lower when L_I starts below 0 (Q worse than a uniform guess), so that no value is cut off.
+        ax[1].set_ylim(min(0.0, float(np.nanmin(history["categorical_mi"])) * 1.1), mi_max * 1.1)
         ax[1].set_xlabel(ax[0].get_xlabel())
         ax[1].set_ylabel("nats")
         ax[1].set_title("mutual-information lower bound $L_I$")

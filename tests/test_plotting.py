@@ -50,3 +50,18 @@ def test_the_history_plot_labels_its_axes_and_the_maximum_of_its_own_categories(
     axes = plot_history(history, mi_max=math.log(3))
     assert (axes[0].get_xlabel(), axes[0].get_ylabel(), axes[1].get_ylabel()) == ("step", "loss", "nats")
     assert [text.get_text() for text in axes[1].get_legend().get_texts()] == ["categorical $L_I$", "ln 3 = 1.10"]
+    assert axes[1].get_ylim() == (0.0, math.log(3) * 1.1)
+
+
+def test_the_history_plot_shows_an_l_i_below_zero():
+    """At the start of training Q can be worse than a uniform guess: L_I is then negative and must stay in view."""
+    import math
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from infogan_utils.plotting import plot_history
+
+    history = {"step": [25, 50], "d_loss": [1.3, 1.2], "g_loss": [0.9, 1.0], "categorical_mi": [-0.4, 2.0]}
+    bottom, top = plot_history(history)[1].get_ylim()
+    assert math.isclose(bottom, -0.44) and math.isclose(top, math.log(10) * 1.1)
