@@ -209,7 +209,7 @@ def fresh_section(rows, runs, note=""):
         timing = f"{wall / 60:.1f} min | {m.get('images_per_second') or 0:.0f}" if wall else "- | -"
         lines.append(f"| {seed} | {validation} | {m['hungarian_accuracy']:.4f} | {m['nmi']:.4f} | {timing} |")
     median, minimum = summary(rows)
-    met = median >= ACCURACY_TARGET["median"] and minimum >= ACCURACY_TARGET["minimum"]
+    met = meets_gates(median, minimum)
     lines += ["", f"Fresh seeds: {len(rows)} of 5; test median **{median:.4f}**, minimum **{minimum:.4f}**. "
               f"Target (median ≥ {ACCURACY_TARGET['median']}, every seed ≥ {ACCURACY_TARGET['minimum']}): "
               f"**{'met' if met else 'not met'}**{'' if len(rows) == 5 else ' so far'}. The project's aim beyond "
@@ -228,10 +228,11 @@ def decision_section(runs, steps):
     if not rows:
         return []
     lines = ["## The invariant codes on fresh seeds: the test figures that decide", "",
-             f"`{DECISION_VARIANT}` ({changed_settings(rows[0][1]['config'])}, trained in mixed_bfloat16 without "
-             f"XLA, `runs/ablation/{DECISION_VARIANT}/seed{{N}}`) retrains the fresh seeds of `invariant-codes-1-fresh`, "
-             "whose weights were not kept. Each run's validation figure is shown beside its test figure "
-             "(`infogan evaluate RUN_DIR`), which was read once, after all five had trained.", "",
+             f"`{DECISION_VARIANT}` ({changed_settings(rows[0][1]['config'])}"
+             f"{trained_in(folder / f'seed{rows[0][0]}')}, `runs/ablation/{DECISION_VARIANT}/seed{{N}}`) retrains "
+             "the fresh seeds of `invariant-codes-1-fresh`, whose weights were not kept. Each run's validation figure "
+             "is shown beside its test figure (`infogan evaluate RUN_DIR`), which was read once, after all five had "
+             "trained.", "",
              "| seed | validation Hungarian | test Hungarian | test NMI | Fréchet distance (validation) | wall time |",
              "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for seed, m in rows:
@@ -243,11 +244,24 @@ def decision_section(runs, steps):
         lines.append(f"| {seed} | {validation} | {m['hungarian_accuracy']:.4f} | {m['nmi']:.4f} | {distance} | "
                      f"{f'{wall / 60:.1f} min' if wall else '-'} |")
     median, minimum = summary(rows)
-    met = median >= ACCURACY_TARGET["median"] and minimum >= ACCURACY_TARGET["minimum"]
+    met = meets_gates(median, minimum)
     lines += ["", f"{len(rows)} of 5 seeds; test median **{median:.4f}**, minimum **{minimum:.4f}**. Gates (median ≥ "
               f"{ACCURACY_TARGET['median']}, every seed ≥ {ACCURACY_TARGET['minimum']}): "
               f"**{'met' if met else 'not met'}**{'' if len(rows) == 5 else ' so far'}.", ""]
     return lines
+
+
+def meets_gates(median, minimum):
+    """Whether a set of seeds' test figures pass the accuracy gates (``ACCURACY_TARGET``)."""
+    return median >= ACCURACY_TARGET["median"] and minimum >= ACCURACY_TARGET["minimum"]
+
+
+def trained_in(run_dir):
+    """``", trained in mixed_bfloat16, no XLA"`` when the run's ``timing.json`` names a compute mode other than the
+    exact one (float32 with XLA, also what a run without that record used); otherwise ``""``."""
+    path = run_dir / RUN_FILES["timing"]
+    compute = json.loads(path.read_text()).get("compute") if path.exists() else None
+    return f", trained in {compute}" if compute and compute != "float32, XLA" else ""
 
 
 def seed_of(run_dir):
@@ -280,10 +294,7 @@ def codes_section(runs, default_rows, fresh_rows, steps):
             settings = changed_settings(config.to_dict())
             if validation.get("steps", steps) != steps:  # e.g. a run resumed for longer training
                 settings += f", {validation['steps']:,} steps"
-            timing_path = folder / RUN_FILES["timing"]
-            compute = json.loads(timing_path.read_text()).get("compute") if timing_path.exists() else None
-            if compute and compute != "float32, XLA":  # e.g. the bfloat16 speed lever; no record: float32, XLA
-                settings += f", trained in {compute}"
+            settings += trained_in(folder)
             table.append(f"| {name} | {settings} | {config.seed} | "
                          f"{validation['hungarian_accuracy']:.4f} | {roles['slant_code']} {roles['slant_rho']:.2f} | "
                          f"{roles['other_code']} {roles['other_attribute']} {roles['other_rho']:.2f} | "
