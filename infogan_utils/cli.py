@@ -53,9 +53,10 @@ def build_parser():
     train.add_argument("--categorical-augmentation", type=float, default=defaults.categorical_augmentation,
                        help="strength of the random affine distortion of the images Q reads the categorical "
                             f"code from; 0 turns it off (default {defaults.categorical_augmentation})")
-    train.add_argument("--invariant-codes", type=int, default=defaults.invariant_codes,
+    train.add_argument("--invariant-codes", type=int, default=None,
                        help="how many continuous codes (c2 first) Q also reads from the distorted images, so that "
-                            f"they cannot be carried by slant, size or position (default {defaults.invariant_codes})")
+                            f"they cannot be carried by slant, size or position (default {defaults.invariant_codes}, "
+                            "or 0 with --categorical-augmentation 0)")
     train.add_argument("--d-learning-rate", type=float, default=defaults.d_learning_rate,
                        help="Adam's learning rate for D and the Q head (default %(default)s)")
     train.add_argument("--g-learning-rate", type=float, default=defaults.g_learning_rate,

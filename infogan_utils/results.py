@@ -23,9 +23,12 @@ WEIGHTS = {"mnist-seed0": "mnist"}  # trained run -> shipped model of the same r
 # Shipped run -> its folder under the repository's runs/, where the two names differ.
 RUN_SOURCES = {"paper-seed2": "ablation/paper/seed2"}
 # The rows of summary.json: variant -> the run folders under runs/ that hold its seeds.
-SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds; 10-14 confirm (benchmarks/README.md)
+SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # today's defaults (seed 0 ships; their fresh seeds are below)
                     "fresh-seeds": "mnist-seed1[0-4]",
-                    "continuous-weight-0.1": "ablation/continuous-weight-0.1/seed[0-4]",  # the previous defaults
+                    # the defaults until 2026-12-04 (invariant_codes=0): development seeds 0-4, fresh seeds 10-14
+                    "invariant-codes-0": "ablation/invariant-codes-0/seed[0-4]",
+                    "invariant-codes-0-fresh-seeds": "ablation/invariant-codes-0/seed1[0-4]",
+                    "continuous-weight-0.1": "ablation/continuous-weight-0.1/seed[0-4]",  # the defaults before them
                     "continuous-weight-0.1-fresh-seeds": "ablation/continuous-weight-0.1/seed[5-9]",
                     "no-augmentation": "ablation/no-augmentation/seed*",
                     "paper": "ablation/paper/seed*",
@@ -33,7 +36,8 @@ SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # the five development seeds
                     "bfloat16": "ablation/bfloat16/seed*",
                     "invariant-codes-1": "ablation/invariant-codes-1/seed*",
                     "invariant-codes-1-fresh": "ablation/invariant-codes-1-fresh/seed*",
-                    # the same five fresh seeds trained again, with their test figures (the accuracy gates' evidence)
+                    # the same five fresh seeds trained again, with their test figures (the accuracy gates' evidence
+                    # that made invariant_codes=1 the default: today's defaults on fresh seeds)
                     "invariant-codes-1-fresh-retrained": "ablation/invariant-codes-1-fresh-retrained/seed*"}
 
 

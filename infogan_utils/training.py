@@ -29,7 +29,7 @@ from .data import without_autotuning
 from .inference import generate_images, predict_codes
 from .losses import (discriminator_loss, gaussian_negative_log_likelihood, generator_loss, information_losses,
                      real_data_information)
-from .runs import check_objective
+from .runs import check_objective, resolve_invariant_codes
 
 
 @keras.saving.register_keras_serializable(package="infogan_utils")
@@ -55,13 +55,14 @@ class InfoGAN(keras.Model):
             0.5 halves the cost of the third pass of D (a noisier estimate of the same loss).
         invariant_codes: how many continuous codes (from the first, c2) Q also reads from the
             distorted images, so that they cannot be carried by pose (slant, size, position) and must be
-            carried by what survives the distortion, such as stroke thickness. 0 (the default) reads every
-            continuous code undistorted; needs ``categorical_augmentation`` above 0.
+            carried by what survives the distortion, such as stroke thickness. 0 reads every continuous
+            code undistorted; above 0 needs ``categorical_augmentation`` above 0. ``None`` (the default)
+            is 1 with the distortion and 0 without it.
         seed: seeds the latent sampling inside ``train_step``.
     """
 
     def __init__(self, generator, discriminator, spec=None, categorical_weight=1.0,
-                 continuous_weight=1.0, categorical_augmentation=1.0, augmentation_fraction=1.0, invariant_codes=0,
+                 continuous_weight=1.0, categorical_augmentation=1.0, augmentation_fraction=1.0, invariant_codes=None,
                  seed=0, **kwargs):
         super().__init__(**kwargs)
         if not (math.isfinite(augmentation_fraction) and 0 < augmentation_fraction <= 1):
@@ -69,6 +70,7 @@ class InfoGAN(keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.spec = spec or LatentSpec()
+        invariant_codes = resolve_invariant_codes(invariant_codes, categorical_augmentation, self.spec.continuous_dim)
         check_objective(categorical_weight, continuous_weight, categorical_augmentation, invariant_codes,
                         self.spec.continuous_dim)
         if generator.input_shape[-1] != self.spec.input_dim:
@@ -129,14 +131,15 @@ class InfoGAN(keras.Model):
             fake_outputs = self.discriminator(fake_images, training=True)
             info = information_losses(self.spec, codes, fake_outputs)
             distort_categories = bool(self.categorical_weight and self.spec.categorical_dims)
-            if self.categorical_augmentation and (distort_categories or self.invariant_codes):
+            distort_codes = bool(self.continuous_weight and self.invariant_codes)
+            if self.categorical_augmentation and (distort_categories or distort_codes):
                 count = self.distorted_count(batch_size)
                 distorted = random_affine(fake_images[:count], self.categorical_augmentation, self.seed_generator)
                 distorted_outputs = self.discriminator(distorted, training=True)
                 if distort_categories:
                     distorted_info = information_losses(self.spec, codes[:count], distorted_outputs)
                     info = info | {name: distorted_info[name] for name in ("categorical", "categorical_mi")}
-                if self.invariant_codes:
+                if distort_codes:
                     info["continuous"] = self.split_continuous_loss(codes, fake_outputs, distorted_outputs, count)
             info_loss = (self.categorical_weight * info["categorical"]
                          + self.continuous_weight * info["continuous"])

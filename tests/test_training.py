@@ -95,13 +95,16 @@ def test_the_distorted_pass_reads_the_first_share_of_the_generated_batch(fractio
     assert all(np.isfinite(float(value)) for value in logs.values())
 
 
-def test_without_a_categorical_weight_the_augmentation_pass_is_skipped():
-    """With lambda_cat = 0 nothing reads the distorted images, so they must not touch D's batch-norm statistics."""
+@pytest.mark.parametrize("unread", [{"invariant_codes": 0}, {"continuous_weight": 0.0, "invariant_codes": 1}])
+def test_when_nothing_reads_the_distorted_images_the_augmentation_pass_is_skipped(unread):
+    """With lambda_cat = 0, and either no invariant code or lambda_cont = 0, nothing reads the distorted images, so
+    they must not touch D's batch-norm statistics."""
     images = np.random.default_rng(0).integers(0, 255, (64, 28, 28)).astype(np.uint8)
     trained = []
     for augmentation in (0.0, 1.0):
-        model = build_model(TrainConfig(seed=5, categorical_weight=0.0, categorical_augmentation=augmentation),
-                            jit_compile=False)
+        settings = unread if augmentation else {key: value for key, value in unread.items() if key != "invariant_codes"}
+        model = build_model(TrainConfig(seed=5, categorical_weight=0.0, categorical_augmentation=augmentation,
+                                        **settings), jit_compile=False)
         model.fit(make_dataset(images, 16, seed=0), epochs=1, steps_per_epoch=2, verbose=0, shuffle=False)
         trained.append(model)
     for plain, augmented in zip(trained[0].discriminator.weights, trained[1].discriminator.weights):
@@ -263,7 +266,8 @@ def test_a_run_folder_with_another_configuration_is_refused(tiny_run):
     ({"train_subset": 10}, "smaller than a batch"),
     ({"invariant_codes": -1}, r"invariant_codes \(-1\) must lie between 0 and the 2 continuous codes"),
     ({"invariant_codes": 3}, r"invariant_codes \(3\) must lie between 0 and the 2 continuous codes"),
-    ({"invariant_codes": 1, "categorical_augmentation": 0.0}, "categorical_augmentation .* must be above 0"),
+    ({"invariant_codes": 1, "categorical_augmentation": 0.0},
+     "invariant_codes=1 reads codes from distorted images: give categorical_augmentation above 0, or invariant_codes=0"),
     ({"images": "photos", "image_size": 48}, "image_size must be one of 28, 32, 64 .the paper's networks., or 0"),
     ({"images": "photos", "channels": 4}, r"channels must be 1 \(greyscale\) or 3 \(RGB\), or 0"),
     ({"image_size": 64}, "mnist's images are 28x28 greyscale; image_size and channels choose the format of a folder"),
@@ -293,6 +297,25 @@ def test_the_image_format_is_filled_in_from_the_dataset_or_the_folder(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text(json.dumps(old))
     assert read_config(tmp_path / "run").image_shape == (28, 28, 1)
+
+
+def test_invariant_codes_default_to_one_with_the_distortion_and_old_runs_read_as_zero(tmp_path):
+    """The default reads c2 from the distorted images; without the distortion (the paper's objective) there is
+    nothing distorted to read it from, so the default is 0 there. A config.json written before the setting
+    existed describes a run that trained with 0, and is read so."""
+    assert TrainConfig().invariant_codes == 1 and TrainConfig(invariant_codes=2).invariant_codes == 2
+    assert TrainConfig(categorical_augmentation=0.0).invariant_codes == 0
+    assert TrainConfig(categorical_augmentation=0.5, invariant_codes=0).invariant_codes == 0
+    assert TrainConfig(continuous_dim=0).invariant_codes == 0  # no continuous code to read
+    assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()  # the resolved value is what is saved
+    old = TrainConfig().to_dict()
+    del old["invariant_codes"]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps(old))
+    assert read_config(tmp_path / "run").invariant_codes == 0
+    generator, discriminator = build_infogan_models()
+    assert training.InfoGAN(generator, discriminator).invariant_codes == 1
+    assert training.InfoGAN(generator, discriminator, categorical_augmentation=0.0).invariant_codes == 0
 
 
 def test_the_model_refuses_a_mismatched_generator():
