@@ -191,6 +191,11 @@ def test_the_codes_table_groups_the_runs_and_marks_a_longer_run(tmp_path):
         "| longer-training | (defaults), 10,000 steps | 0 | 0.9700 | c3 0.70 | c2 thickness 0.50 | 0.10 |",
         "| bfloat16 | (defaults), trained in mixed_bfloat16, no XLA | 1 | 0.9700 | c3 0.80 | c2 thickness 0.50 | 0.10 |"]
     assert lines[-2].startswith("Medians over the 1 fresh seeds of the defaults: slant code 0.90")
+    # Without fresh seeds of their own, today's defaults are confirmed by the decision variant's fresh seeds.
+    run(tmp_path / "ablation" / report.DECISION_VARIANT / "seed15", 15, 5000, 0.6)
+    lines = report.codes_section(tmp_path, [], [], 5000)
+    assert lines[-2].startswith(f"Medians over the 1 fresh seeds of the defaults (`{report.DECISION_VARIANT}`): "
+                                "slant code 0.60")
 
 
 def test_the_code_effects_table_gives_the_within_traversal_rho_and_the_share():
@@ -234,7 +239,7 @@ def test_the_decision_table_reads_the_candidates_test_figures_against_the_gates(
                                                       "config": config, "wall_time_seconds": 1200}))
     lines = report.decision_section(tmp_path, 5000)
     assert "| 16 | 0.9700 | 0.9590 | 0.9000 | 3.00 | 20.0 min |" in lines
-    assert "`invariant_codes=1`" in lines[2]
+    assert lines[2].startswith(f"`{report.DECISION_VARIANT}` ((defaults)")  # its settings are today's defaults
     # median 0.9750 passes its gate, the minimum 0.9590 misses 0.96: not met
     assert lines[-2] == ("3 of 5 seeds; test median **0.9750**, minimum **0.9590**. Gates (median ≥ 0.97, every "
                          "seed ≥ 0.96): **not met** so far.")
