@@ -28,7 +28,7 @@ def test_the_categorical_code_is_learned(mnist_path, compute_mode):
     measured = learning_checks.plain_objective(mnist_path, seed=0)
     assert not learning_checks.failures("plain_objective", measured), measured
     # the label-free real-data diagnostic: Q sorts real digits ever more confidently and evenly (every seed)
-    # (first 0.293 to 0.338, last 0.427 to 0.518 over 12 runs; the smallest rise 0.13)
+    # (first 0.293 to 0.338, last 0.427 to 0.522 over two measurements of 12 runs each; the smallest rise 0.13)
     assert measured["last_real_mi"] - measured["first_real_mi"] > 0.05, measured
 
 
@@ -36,7 +36,7 @@ def test_the_threshold_check_flags_what_misses():
     good = {"last_mi": 2.19, "distorted_accuracy": 0.6}
     assert learning_checks.failures("distorted_objective", good) == []
     assert learning_checks.failures("distorted_objective", good | {"distorted_accuracy": 0.2}) == \
-        ["distorted_accuracy = 0.200, expected > 0.38"]
+        ["distorted_accuracy = 0.200, expected > 0.3"]
     assert learning_checks.failures("no_information_term", {"max_mi": 0.3}) == ["max_mi = 0.300, expected < 0.0"]
     with pytest.raises(KeyError):  # a quantity the check did not measure is an error, not a pass
         learning_checks.failures("distorted_objective", {"last_mi": 2.19})
