@@ -514,12 +514,12 @@ def save_traversals(model, run_dir, values=np.linspace(-2.0, 2.0, 10)):
 
 
 def load_run_model(run_dir):
-    """The model of a run folder, restored from its latest checkpoint and built in float32, so that its
-    figures are the same on every machine whatever it trained in."""
+    """The model of a run folder, restored from its latest checkpoint and built in float32 on one device, so that
+    its figures are the same on every machine whatever it trained in and on how many devices."""
     from .checkpoints import restore_latest
 
     run_dir = pathlib.Path(run_dir)
-    model = build_model(read_config(run_dir), mixed_precision=False)
+    model = build_model(dataclasses.replace(read_config(run_dir), devices=1), mixed_precision=False)
     restore_latest(model, run_dir / RUN_FILES["checkpoint"])
     return model
 
