@@ -55,10 +55,12 @@ def make_strategy(devices, batch_size):
     """The ``tf.distribute`` strategy for ``devices``, or None for one device (no strategy: the default path).
 
     ``devices`` is a count or ``"all"``; ``"all"`` with ``TF_CONFIG`` naming several workers gives a
-    ``MultiWorkerMirroredStrategy`` over every worker's devices. Raises ValueError when the machine has fewer
+    ``MultiWorkerMirroredStrategy`` over every worker's devices, and any count other than 1 is then refused. Raises ValueError when the machine has fewer
     devices than asked, or when ``batch_size`` cannot be split evenly between the replicas.
     """
     devices = parse_devices(devices)
+    if devices == 1:  # whatever TF_CONFIG says: one device is the default path, and how a run is read back
+        return None
     if devices == ALL and worker_count() > 1:
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
         check_batch_split(batch_size, strategy.num_replicas_in_sync)
@@ -117,6 +119,14 @@ def replica_loss(loss, replicas):
     would take steps N times too large.
     """
     return loss / replicas
+
+
+def logs_for_strategy(logs):
+    """A step's logs (scalars) as ``fit`` can reduce them. Across several workers Keras averages each log over
+    the batch axis, which a scalar lacks: there each becomes a vector of one value. Elsewhere they are unchanged."""
+    if not isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        return logs
+    return {name: tf.reshape(value, [1]) for name, value in logs.items()}
 
 
 def describe_strategy(model):

@@ -31,7 +31,7 @@ from keras import ops
 from .augment import affine_warp, random_affine, random_affine_transforms
 from .codes import LatentSpec, sample_latent_tensors
 from .data import without_autotuning
-from .distribute import replica_loss, replica_slice, replicas_in_sync
+from .distribute import logs_for_strategy, replica_loss, replica_slice, replicas_in_sync
 from .inference import generate_images, predict_codes
 from .losses import (discriminator_loss, gaussian_negative_log_likelihood, generator_loss, information_losses,
                      real_data_information)
@@ -180,7 +180,7 @@ class InfoGAN(keras.Model):
         }
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return logs_for_strategy({name: tracker.result() for name, tracker in self.trackers.items()})
 
     def sample_latents(self, batch_size, replicas=1):
         """The generator's input and the codes in it for a batch of ``batch_size``.
