@@ -21,8 +21,9 @@ import tempfile
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Two replicas and one device differ by rounding that Adam amplifies (tests/test_devices.py says how): the weights
-# of 4-step runs with 2 of their steps on two devices differed by 1.9e-3 relative there.
+# Two replicas and one device differ by float32 rounding that Adam amplifies (tests/test_devices.py says how): the
+# weights of 4-step runs with 2 of their steps on two devices differed by 1.9e-3 relative there, and two workers'
+# 4 steps by 2.0e-3 from one device's.
 WEIGHTS_TOLERANCE = 1e-2
 
 
@@ -60,7 +61,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=600, help="seconds before the workers are stopped")
     arguments = parser.parse_args()
     out = pathlib.Path(arguments.out or tempfile.mkdtemp(prefix="multi-worker-"))
-    environment = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+    # Several CPU devices train without XLA (runs.build_model): the one-device run too, so that only the devices differ.
+    environment = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT), "INFOGAN_COMPUTE": "float32"}
     environment.pop("TF_CONFIG", None)
     workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
     processes = []
