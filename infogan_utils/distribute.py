@@ -55,8 +55,9 @@ def make_strategy(devices, batch_size):
     """The ``tf.distribute`` strategy for ``devices``, or None for one device (no strategy: the default path).
 
     ``devices`` is a count or ``"all"``; ``"all"`` with ``TF_CONFIG`` naming several workers gives a
-    ``MultiWorkerMirroredStrategy`` over every worker's devices, and any count other than 1 is then refused. Raises ValueError when the machine has fewer
-    devices than asked, or when ``batch_size`` cannot be split evenly between the replicas.
+    ``MultiWorkerMirroredStrategy`` over every worker's devices, and any count other than 1 is then refused.
+    Raises ValueError when the machine has fewer devices than asked, or when ``batch_size`` cannot be split evenly
+    between the replicas.
     """
     devices = parse_devices(devices)
     if devices == 1:  # whatever TF_CONFIG says: one device is the default path, and how a run is read back

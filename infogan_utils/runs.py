@@ -111,7 +111,7 @@ class TrainConfig:
     steps_per_epoch: int = 250
     # How many devices train together (a number or "all"; infogan_utils.distribute). Not part of what the run is:
     # a run may resume on another number of devices.
-    devices: int = 1
+    devices: int | str = 1
 
     def __post_init__(self):
         self.categorical_dims = tuple(int(k) for k in self.categorical_dims)

@@ -5,7 +5,6 @@ measurement runs in a fresh Python: ``python tests/two_devices.py NAME [FOLDER]`
 """
 
 import json
-import os
 import pathlib
 import sys
 

@@ -91,7 +91,8 @@ def main():
         "folder": str(out),
         "strategy": timing.get("strategy"),
         "devices": timing.get("devices"),
-        "workers_identical": all(np.array_equal(runs["worker-0"][key], runs["worker-1"][key]) for key in runs["worker-0"]),
+        "workers_identical": all(np.array_equal(runs["worker-0"][key], runs["worker-1"][key])
+                                 for key in runs["worker-0"]),
         "relative_difference_to_one_device": relative_difference(runs["one-device"], runs["worker-0"]),
     }
     print(json.dumps(report))
