@@ -36,11 +36,11 @@ def run_on_two_devices(*arguments):
 #   takes the mean of squared deviations: float32 sums in another order, some 1e-6 relative (measured 3.4e-6).
 #   1e-4 bounds it; summing the replicas' mean losses doubles m and quadruples v, a relative difference of 1.0.
 # - Adam divides each gradient by its own size, so a weight whose gradient is as small as that rounding can step by
-#   its learning rate either way (107 of the 13 million weights moved by more than 1e-5 after one step). Their updates differ by 9.6e-5 relative
-#   after one step (1e-3 allowed); the next steps' gradients see those weights, and Adam passes the change on at
-#   full size, so after three steps the updates differ by 8.8e-3 and the moments by 1.7e-2 relative (5e-2 and 1e-1
-#   allowed). Latents drawn per replica instead of sliced from the global batch's differed by up to 0.065 per weight
-#   after two steps, in an earlier attempt.
+#   its learning rate either way: 107 of the 13 million weights moved by more than 1e-5 after one step. The updates
+#   differ by 9.6e-5 relative after one step (1e-3 allowed); the next steps' gradients see those weights, and Adam
+#   passes the change on at full size, so after three steps the updates differ by 8.8e-3 and the moments by 1.7e-2
+#   relative (5e-2 and 1e-1 allowed). Latents drawn per replica instead of sliced from the global batch's differed
+#   by up to 0.065 per weight after two steps, in an earlier attempt.
 ONE_STEP = {"moments": 1e-4, "updates": 1e-3, "batch_norm": 1e-5}
 THREE_STEPS = {"moments": 1e-1, "updates": 5e-2, "batch_norm": 1e-3}
 
