@@ -8,7 +8,7 @@ EXPLORE_PORT ?= 8866
 # JupyterLab refuses to start as root (Docker images, some cloud VMs) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test test-envs train explore benchmark clean
+.PHONY: install lab test test-envs train explore benchmark multi-worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ benchmark: install  ## training speed against a PyTorch reference, and the explo
 	$(BIN)/python -m pip install -e ".[bench]"
 	$(BIN)/python benchmarks/train_speed.py --write benchmarks/SPEED.md
 	$(BIN)/python benchmarks/redraw_speed.py --output benchmarks/REDRAW.md
+
+multi-worker: install  ## a few steps on two worker processes on 127.0.0.1 (MultiWorkerMirroredStrategy, docs/devices.md)
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python tools/multi_worker.py
 
 clean:
 	rm -rf $(VENV) runs/quick-* build/envs

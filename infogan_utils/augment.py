@@ -58,12 +58,16 @@ def random_affine(images, strength, seed=None):
     each axis and shifts up to 2 pixels, all uniformly; 0 returns the images unchanged. ``seed`` is a
     ``keras.random.SeedGenerator`` (or an int).
     """
-    if not (math.isfinite(strength) and strength >= 0):
-        raise ValueError(f"the augmentation strength must be a finite number that is not negative, got {strength}")
+    check_strength(strength)
     images = tf.convert_to_tensor(images)
     if strength == 0:
         return images
-    count = tf.shape(images)[0]
+    return affine_warp(images, *random_affine_transforms(tf.shape(images)[0], strength, seed))
+
+
+def random_affine_transforms(count, strength, seed=None):
+    """The random ``(matrices, offsets)`` of :func:`random_affine` for ``count`` images, for :func:`affine_warp`."""
+    check_strength(strength)
 
     def uniform(limit, size=1):
         return keras.random.uniform((count, size), -limit * strength, limit * strength, seed=seed)
@@ -75,4 +79,10 @@ def random_affine(images, strength, seed=None):
     shearing = tf.reshape(tf.stack([tf.ones_like(shear), shear, tf.zeros_like(shear), tf.ones_like(shear)],
                                    axis=1), [-1, 2, 2])
     matrices = rotation @ shearing @ tf.linalg.diag(1.0 / scale)
-    return affine_warp(images, matrices, uniform(MAX_SHIFT, 2))
+    return matrices, uniform(MAX_SHIFT, 2)
+
+
+def check_strength(strength):
+    """Raise ValueError unless ``strength`` is a finite number that is not negative."""
+    if not (math.isfinite(strength) and strength >= 0):
+        raise ValueError(f"the augmentation strength must be a finite number that is not negative, got {strength}")

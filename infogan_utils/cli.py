@@ -66,6 +66,9 @@ def build_parser():
     train.add_argument("--train-subset", type=int, default=0, help="train on the first N images only")
     train.add_argument("--steps-per-epoch", type=int, default=defaults.steps_per_epoch,
                        help="updates between image grids and checkpoints")
+    train.add_argument("--devices", default="1", metavar="N|all",
+                       help="train on N devices together (the GPUs, or logical CPU devices if configured), or all "
+                            "of them; the batch is split between them (default 1: no tf.distribute strategy)")
     train.add_argument("--export", metavar="FILE", help="also export the weights as a pretrained model file")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--exact", action="store_true",
@@ -149,7 +152,7 @@ def _run(arguments):
             d_learning_rate=arguments.d_learning_rate,
             g_learning_rate=arguments.g_learning_rate, noise_scale=arguments.noise_scale,
             train_subset=arguments.train_subset,
-            steps_per_epoch=arguments.steps_per_epoch)
+            steps_per_epoch=arguments.steps_per_epoch, devices=arguments.devices)
         name = pathlib.Path(config.images).expanduser().resolve().name if config.images else config.dataset
         out = arguments.out or DEFAULT_OUT.format(dataset=name.replace("_", "-"), seed=config.seed)
         if arguments.export and os.path.isdir(arguments.export):

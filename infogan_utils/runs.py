@@ -5,6 +5,7 @@ again on the same folder resumes from the last checkpoint, and :func:`evaluate_r
 ``metrics.json`` from the saved weights.
 """
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -108,6 +109,9 @@ class TrainConfig:
     invariant_codes: int = None  # None: 1 with the distortion, 0 without it
     train_subset: int = 0  # 0: the whole training set
     steps_per_epoch: int = 250
+    # How many devices train together (a number or "all"; infogan_utils.distribute). Not part of what the run is:
+    # a run may resume on another number of devices.
+    devices: int | str = 1
 
     def __post_init__(self):
         self.categorical_dims = tuple(int(k) for k in self.categorical_dims)
@@ -133,6 +137,11 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive finite number, got {value}")
         if not 0 <= self.beta_1 < 1:
             raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1}")
+        from .distribute import ALL, check_batch_split, parse_devices
+
+        self.devices = parse_devices(self.devices)
+        if self.devices != ALL:
+            check_batch_split(self.batch_size, self.devices)
         if 0 < self.train_subset < self.batch_size:
             raise ValueError(f"train_subset ({self.train_subset}) is smaller than a batch ({self.batch_size})")
         self.latent_spec()  # validates the code layout
@@ -184,9 +193,9 @@ class TrainConfig:
         return cls(**(LEGACY_DEFAULTS | values))
 
     def differences(self, other):
-        """The settings (other than ``steps``) in which two configurations differ."""
+        """The settings (other than ``steps`` and ``devices``) in which two configurations differ."""
         mine, theirs = self.to_dict(), other.to_dict()
-        return [key for key in mine if key != "steps" and mine[key] != theirs[key]]
+        return [key for key in mine if key not in ("steps", "devices") and mine[key] != theirs[key]]
 
 
 def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_execution=1):
@@ -212,13 +221,37 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     ``mixed_precision`` may also be ``True`` (float16), ``False`` (float32) or ``"bfloat16"``;
     ``steps_per_execution`` goes to ``compile``. The model's layers keep the dtype policy they were
     built with; Keras' global policy is left as it was.
+
+    With ``config.devices`` above 1 (or ``"all"`` on a machine with several devices) the model is built and
+    compiled in a ``tf.distribute`` strategy's scope (:func:`distribute.make_strategy`), and its batch-norm
+    layers use the global batch's statistics; one device builds it without any strategy. Several CPU devices
+    train without XLA, which compiles a replica's step for one CPU device while its variables live on another
+    logical device.
     """
+    from .distribute import make_strategy, on_cpus, synchronize_batch_norm
+
+    strategy = make_strategy(config.devices, config.batch_size)
+    requested = jit_compile
+    jit_compile, mixed_precision = resolve_compute(jit_compile, mixed_precision)
+    if strategy and on_cpus() and jit_compile:
+        if requested is True:
+            raise ValueError("XLA (jit_compile=True, --exact) cannot train on several CPU devices: train on one "
+                             "device, or without XLA")
+        jit_compile = False
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = _build_and_compile(config, jit_compile, mixed_precision, steps_per_execution)
+    if strategy:
+        synchronize_batch_norm(model.generator, model.discriminator)
+    return model
+
+
+def _build_and_compile(config, jit_compile, mixed_precision, steps_per_execution):
+    """:func:`build_model`'s work, once the compute mode is resolved and the strategy's scope (if any) entered."""
     import keras
 
     from .models import build_infogan_models
     from .training import make_optimizers
 
-    jit_compile, mixed_precision = resolve_compute(jit_compile, mixed_precision)
     policy = "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16" if mixed_precision else "float32"
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
@@ -358,11 +391,13 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     """Train (or resume) the run in ``run_dir`` and write its outputs; returns ``(model, metrics)``.
 
     If ``run_dir`` already holds a run, its configuration must match ``config`` except for
-    ``steps`` (which may grow); training resumes from its checkpoint exactly where it stopped: the
+    ``steps`` (which may grow) and ``devices`` (a run may resume on another number of devices);
+    training resumes from its checkpoint exactly where it stopped: the
     same batches in the same order as a run that never stopped, and, in the exact mode
     (``jit_compile=True``, see :func:`build_model`), bit-identical weights. A refused call writes nothing.
     ``jit_compile`` and ``mixed_precision`` go to :func:`build_model`; the test metrics are always
-    computed in float32, from the checkpoint when the run trained in mixed precision.
+    computed in float32 on one device, from the checkpoint when the run trained in mixed precision or on
+    several devices. ``timing.json`` records the strategy and the number of devices of the latest session.
 
     A folder that holds a run's results but no checkpoint (a committed run: git keeps its figures, not its
     weights) is refused unless ``overwrite``, which trains it from scratch and replaces those results.
@@ -371,6 +406,7 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
 
     from .checkpoints import previous_path, restore_latest
     from .data import make_dataset
+    from .distribute import NO_STRATEGY, describe_strategy
     from .training import CheckpointCallback, ImageGridCallback, StepHistory, describe_device, fit_steps
 
     run_dir = pathlib.Path(run_dir)
@@ -417,7 +453,10 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
         print(f"Skipped {len(skipped)} unreadable files of {config.images}: listed in "
               f"{run_dir / RUN_FILES['skipped']}")
     if verbose:
-        print(f"Training on {describe_device()}: {config.steps} steps of {config.batch_size} images")
+        distribution = describe_strategy(model)
+        where = describe_device() if distribution["strategy"] == NO_STRATEGY else \
+            f"{distribution['devices']} devices ({distribution['strategy']}, {describe_device()})"
+        print(f"Training on {where}: {config.steps} steps of {config.batch_size} images")
 
     def dataset_from(step):  # the batch order depends on (seed, step) alone, so a resumed run sees the same
         return make_dataset(x_train, config.batch_size, seed=config.seed, start_step=step)
@@ -433,10 +472,13 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     started = time.perf_counter()
     fit_steps(model, dataset_from, config.steps, config.steps_per_epoch, initial_step, all_callbacks, verbose)
     seconds = time.perf_counter() - started
-    timing = _update_timing(run_dir, config.steps - initial_step, config.batch_size, seconds, describe_compute(model))
+    timing = _update_timing(run_dir, config.steps - initial_step, config.batch_size, seconds, describe_compute(model),
+                            describe_strategy(model))
     save_traversals(model, run_dir)
-    # A model trained in mixed precision is evaluated from its checkpoint in float32, like every other.
-    evaluated = model if model.dtype_policy.name == "float32" else None
+    # A model trained in mixed precision, or on several devices, is evaluated from its checkpoint in float32 on one
+    # device, like every other.
+    one_device = describe_strategy(model)["strategy"] == NO_STRATEGY
+    evaluated = model if model.dtype_policy.name == "float32" and one_device else None
     metrics = evaluate_run(run_dir, model=evaluated, evaluation=evaluation) if evaluate else {}
     if verbose and metrics.get("hungarian_accuracy") is not None:
         print(f"Hungarian accuracy {metrics['hungarian_accuracy']:.4f} on {metrics['split']}, categorical L_I "
@@ -472,12 +514,12 @@ def save_traversals(model, run_dir, values=np.linspace(-2.0, 2.0, 10)):
 
 
 def load_run_model(run_dir):
-    """The model of a run folder, restored from its latest checkpoint and built in float32, so that its
-    figures are the same on every machine whatever it trained in."""
+    """The model of a run folder, restored from its latest checkpoint and built in float32 on one device, so that
+    its figures are the same on every machine whatever it trained in and on how many devices."""
     from .checkpoints import restore_latest
 
     run_dir = pathlib.Path(run_dir)
-    model = build_model(read_config(run_dir), mixed_precision=False)
+    model = build_model(dataclasses.replace(read_config(run_dir), devices=1), mixed_precision=False)
     restore_latest(model, run_dir / RUN_FILES["checkpoint"])
     return model
 
@@ -569,7 +611,9 @@ def describe_compute(model):
     return f"{model.dtype_policy.name}, {'XLA' if model.jit_compile else 'no XLA'}"
 
 
-def _update_timing(run_dir, steps, batch_size, seconds, compute):
+def _update_timing(run_dir, steps, batch_size, seconds, compute, strategy=None):
+    """Add a session's steps and seconds to timing.json, with how it computed and the strategy and device count
+    it trained with (those of the latest session)."""
     from .training import describe_device
 
     path = pathlib.Path(run_dir) / RUN_FILES["timing"]
@@ -579,5 +623,6 @@ def _update_timing(run_dir, steps, batch_size, seconds, compute):
     timing["images_per_second"] = round(timing["steps"] * batch_size / max(timing["wall_time_seconds"], 1e-9), 1)
     timing["machine"] = describe_device()
     timing["compute"] = compute
+    timing |= strategy or {}
     write_json(path, timing)
     return timing

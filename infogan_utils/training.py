@@ -12,6 +12,11 @@ D and G are updated together from one forward pass. The information loss
 shared discriminator trunk (through D's optimizer) and the generator (through G's optimizer).
 With ``categorical_augmentation`` above 0, Q reads the categorical code from randomly distorted
 copies of the generated images (one more pass of D), so that the code must survive the distortion.
+
+Built and compiled inside a ``tf.distribute`` strategy's scope (``TrainConfig(devices=N)``,
+:mod:`infogan_utils.distribute`), the same step trains on N replicas: each draws the global batch's latents and
+distortions and keeps its slice, and scales its losses so that the sum of the replicas' gradients is the
+global batch's.
 """
 
 import math
@@ -23,9 +28,10 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .augment import random_affine
+from .augment import affine_warp, random_affine, random_affine_transforms
 from .codes import LatentSpec, sample_latent_tensors
 from .data import without_autotuning
+from .distribute import logs_for_strategy, replica_loss, replica_slice, replicas_in_sync
 from .inference import generate_images, predict_codes
 from .losses import (discriminator_loss, gaussian_negative_log_likelihood, generator_loss, information_losses,
                      real_data_information)
@@ -52,7 +58,8 @@ class InfoGAN(keras.Model):
             the first ``invariant_codes`` of them.
         augmentation_fraction: the share of each batch's generated images that Q reads again
             distorted, in (0, 1]: the first ``ceil(fraction * batch)`` of them. 1 distorts every one;
-            0.5 halves the cost of the third pass of D (a noisier estimate of the same loss).
+            0.5 halves the cost of the third pass of D (a noisier estimate of the same loss). On several
+            devices, the first share of each device's slice of the batch.
         invariant_codes: how many continuous codes (from the first, c2) Q also reads from the
             distorted images, so that they cannot be carried by pose (slant, size, position) and must be
             carried by what survives the distortion, such as stroke thickness. 0 reads every continuous
@@ -88,6 +95,9 @@ class InfoGAN(keras.Model):
         self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in (
             "d_loss", "g_loss", "categorical_loss", "continuous_loss", "categorical_mi", "real_mi")}
+        # Every weight lives in the two built networks. Marked built, the model is not called on a batch of
+        # images to build it, which a strategy's fit does to an unbuilt model (call() takes latents).
+        self.built = True
 
     def compile(self, d_optimizer, g_optimizer, jit_compile="auto", **kwargs):
         """Set the two optimizers; D's also trains the Q head, which lives in the discriminator.
@@ -124,7 +134,8 @@ class InfoGAN(keras.Model):
         if isinstance(real_images, tuple):  # (images, labels) datasets: labels are never used
             real_images = real_images[0]
         batch_size = tf.shape(real_images)[0]
-        latent, codes = sample_latent_tensors(self.spec, batch_size, self.seed_generator)
+        replicas = replicas_in_sync()
+        latent, codes = self.sample_latents(batch_size, replicas)
         with tf.GradientTape(persistent=True) as tape:
             fake_images = self.generator(latent, training=True)
             real_outputs = self.discriminator(real_images, training=True)
@@ -134,7 +145,7 @@ class InfoGAN(keras.Model):
             distort_codes = bool(self.continuous_weight and self.invariant_codes)
             if self.categorical_augmentation and (distort_categories or distort_codes):
                 count = self.distorted_count(batch_size)
-                distorted = random_affine(fake_images[:count], self.categorical_augmentation, self.seed_generator)
+                distorted = self.distort(fake_images[:count], replicas)
                 distorted_outputs = self.discriminator(distorted, training=True)
                 if distort_categories:
                     distorted_info = information_losses(self.spec, codes[:count], distorted_outputs)
@@ -145,8 +156,12 @@ class InfoGAN(keras.Model):
                          + self.continuous_weight * info["continuous"])
             d_loss = discriminator_loss(real_outputs["real_logit"], fake_outputs["real_logit"]) + info_loss
             g_loss = generator_loss(fake_outputs["real_logit"]) + info_loss
-            scaled_d_loss = self.d_optimizer.scale_loss(d_loss)
-            scaled_g_loss = self.g_optimizer.scale_loss(g_loss)
+            if replicas == 1:
+                scaled_d_loss = self.d_optimizer.scale_loss(d_loss)
+                scaled_g_loss = self.g_optimizer.scale_loss(g_loss)
+            else:
+                scaled_d_loss = self.d_optimizer.scale_loss(replica_loss(d_loss, replicas))
+                scaled_g_loss = self.g_optimizer.scale_loss(replica_loss(g_loss, replicas))
         d_weights = self.discriminator.trainable_weights
         g_weights = self.generator.trainable_weights
         self.d_optimizer.apply(tape.gradient(scaled_d_loss, d_weights), d_weights)
@@ -165,7 +180,28 @@ class InfoGAN(keras.Model):
         }
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return logs_for_strategy({name: tracker.result() for name, tracker in self.trackers.items()})
+
+    def sample_latents(self, batch_size, replicas=1):
+        """The generator's input and the codes in it for a batch of ``batch_size``.
+
+        On several replicas every one draws the latents of the global batch (the seed generator's state is the
+        same on each) and keeps its own slice, so that N replicas train on the latents one device would draw.
+        """
+        if replicas == 1:
+            return sample_latent_tensors(self.spec, batch_size, self.seed_generator)
+        latent, codes = sample_latent_tensors(self.spec, batch_size * replicas, self.seed_generator)
+        return replica_slice(latent, batch_size), replica_slice(codes, batch_size)
+
+    def distort(self, images, replicas=1):
+        """``images`` randomly distorted for Q (:func:`augment.random_affine`); on several replicas, with this
+        replica's slice of the distortions drawn for the global batch, as for the latents."""
+        if replicas == 1:
+            return random_affine(images, self.categorical_augmentation, self.seed_generator)
+        count = tf.shape(images)[0]
+        matrices, offsets = random_affine_transforms(count * replicas, self.categorical_augmentation,
+                                                     self.seed_generator)
+        return affine_warp(images, replica_slice(matrices, count), replica_slice(offsets, count))
 
     def split_continuous_loss(self, codes, fake_outputs, distorted_outputs, count):
         """The continuous codes' loss with the first ``invariant_codes`` read from the distorted images
