@@ -29,6 +29,8 @@ LONGEST_FIRST = ("test_cli.py::test_train_writes_a_complete_run_folder",
                  "test_training.py::test_with_categorical_augmentation_q_reads",
                  "test_training.py::test_the_categorical_code_is_learned",
                  "test_notebooks_outside.py::",
+                 "test_devices.py::test_two_replicas",
+                 "test_devices.py::test_a_run_resumes",
                  "test_training.py::test_without_the_information_term",
                  "test_browser.py::")
 

@@ -49,10 +49,10 @@ def plain_objective(mnist_path, seed):
             "accuracy": accuracy, "continuous_correlation": correlation}
 
 
-def distorted_objective(mnist_path, seed):
+def distorted_objective(mnist_path, seed, devices=1):
     """The default objective (Q reads the category from distorted fakes), 150 steps on 4,096 digits;
-    Q's accuracy is read on distorted generated images."""
-    model, history = _train(mnist_path, TrainConfig(seed=seed, categorical_augmentation=1.0))
+    Q's accuracy is read on distorted generated images. ``devices`` trains on that many replicas."""
+    model, history = _train(mnist_path, TrainConfig(seed=seed, categorical_augmentation=1.0, devices=devices))
     accuracy, _ = _read_back(model, seed, distortion=1.0)
     return {"last_mi": history["categorical_mi"][-1], "distorted_accuracy": accuracy}
 

@@ -139,3 +139,10 @@ def test_a_run_trained_on_several_devices_is_read_back_on_one(tmp_path):
     assert distribute.describe_strategy(model) == {"strategy": "none", "devices": 1}
     for saved, loaded in zip(trained.generator.weights, model.generator.weights, strict=True):
         assert (saved.numpy() == loaded.numpy()).all()
+
+
+def test_two_replicas_learn_what_one_device_learns(mnist_path):
+    """The default objective's learning test, trained on two replicas: the same thresholds as on one device
+    (tests/learning_checks.py), set from the spread over seeds and compute modes."""
+    report = run_on_two_devices("learning", mnist_path)
+    assert report["failures"] == [], report["measured"]

@@ -130,8 +130,19 @@ def resume_across_devices(folder):
     return report
 
 
+def learning(mnist_path):
+    """The single-device learning test of the default objective (``learning_checks.distorted_objective``, seed 0),
+    trained on two replicas, with the quantities its thresholds judge."""
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    import learning_checks
+
+    measured = learning_checks.distorted_objective(mnist_path, seed=0, devices=2)
+    return {"measured": measured, "failures": learning_checks.failures("distorted_objective", measured)}
+
+
 if __name__ == "__main__":
     devices = configure_two_cpu_devices()
     name = sys.argv[1]
-    result = same_steps() if name == "same_steps" else resume_across_devices(sys.argv[2])
+    modes = {"same_steps": same_steps, "resume": resume_across_devices, "learning": learning}
+    result = modes[name](*sys.argv[2:])
     print(json.dumps({"devices": devices} | result))
