@@ -12,8 +12,8 @@ variable ``TF_CONFIG`` train together under ``MultiWorkerMirroredStrategy`` (``d
 import json
 import os
 
-import tensorflow as tf
-
+# TensorFlow is imported inside the functions that use it: TrainConfig checks its devices here, and a
+# configuration alone must not load TensorFlow (the command line imports it quietly, later).
 ALL = "all"
 NO_STRATEGY = "none"  # what timing.json records for a run trained on one device without a strategy
 
@@ -42,12 +42,16 @@ def worker_count():
 def local_devices():
     """The names of the devices of this machine that replicas run on: its GPUs, or its CPU devices without one
     (one CPU device unless logical ones were configured with ``tf.config.set_logical_device_configuration``)."""
+    import tensorflow as tf
+
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     return [device.name for device in devices]
 
 
 def on_cpus():
     """True when the replicas run on CPU devices: this machine has no GPU."""
+    import tensorflow as tf
+
     return not tf.config.list_logical_devices("GPU")
 
 
@@ -59,6 +63,8 @@ def make_strategy(devices, batch_size):
     Raises ValueError when the machine has fewer devices than asked, or when ``batch_size`` cannot be split evenly
     between the replicas.
     """
+    import tensorflow as tf
+
     devices = parse_devices(devices)
     if devices == 1:  # whatever TF_CONFIG says: one device is the default path, and how a run is read back
         return None
@@ -101,6 +107,8 @@ def synchronize_batch_norm(*networks):
 
 def replicas_in_sync():
     """How many replicas compute the current step together: 1 outside a strategy."""
+    import tensorflow as tf
+
     context = tf.distribute.get_replica_context()
     return context.num_replicas_in_sync if context is not None else 1
 
@@ -108,6 +116,8 @@ def replicas_in_sync():
 def replica_slice(values, size):
     """This replica's rows of ``values``, a tensor with the rows of every replica: the ``size`` rows at
     ``replica_id * size``, as the strategy splits a global batch of images between the replicas."""
+    import tensorflow as tf
+
     start = tf.distribute.get_replica_context().replica_id_in_sync_group * size
     return values[start:start + size]
 
@@ -125,6 +135,8 @@ def replica_loss(loss, replicas):
 def logs_for_strategy(logs):
     """A step's logs (scalars) as ``fit`` can reduce them. Across several workers Keras averages each log over
     the batch axis, which a scalar lacks: there each becomes a vector of one value. Elsewhere they are unchanged."""
+    import tensorflow as tf
+
     if not isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
         return logs
     return {name: tf.reshape(value, [1]) for name, value in logs.items()}
