@@ -1,7 +1,8 @@
 """Training on two logical CPU devices, run in a child process by ``test_devices.py``.
 
 TensorFlow splits the CPU into logical devices only before it initialises its devices, once per process, so each
-measurement runs in a fresh Python: ``python tests/two_devices.py NAME [FOLDER]`` prints one line of JSON.
+measurement runs in a fresh Python: ``python tests/two_devices.py same_steps``, ``resume FOLDER`` or
+``learning MNIST_PATH`` prints one line of JSON.
 """
 
 import json
