@@ -127,9 +127,9 @@ def replica_loss(loss, replicas):
 
     The optimizers apply the *sum* of the replicas' gradients; N equal shares of the batch have a global mean
     loss of (sum of the N replica means) / N, so each replica's loss is divided by N. Without it, N replicas
-    would take steps N times too large.
+    would take steps N times too large. One replica keeps its loss as it is (no division in its graph).
     """
-    return loss / replicas
+    return loss if replicas == 1 else loss / replicas
 
 
 def logs_for_strategy(logs):

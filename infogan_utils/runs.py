@@ -452,8 +452,8 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
         (run_dir / RUN_FILES["skipped"]).write_text("".join(f"{line}\n" for line in skipped))
         print(f"Skipped {len(skipped)} unreadable files of {config.images}: listed in "
               f"{run_dir / RUN_FILES['skipped']}")
+    distribution = describe_strategy(model)
     if verbose:
-        distribution = describe_strategy(model)
         where = describe_device() if distribution["strategy"] == NO_STRATEGY else \
             f"{distribution['devices']} devices ({distribution['strategy']}, {describe_device()})"
         print(f"Training on {where}: {config.steps} steps of {config.batch_size} images")
@@ -473,11 +473,11 @@ def train_run(run_dir, config=None, verbose=1, jit_compile="auto", mixed_precisi
     fit_steps(model, dataset_from, config.steps, config.steps_per_epoch, initial_step, all_callbacks, verbose)
     seconds = time.perf_counter() - started
     timing = _update_timing(run_dir, config.steps - initial_step, config.batch_size, seconds, describe_compute(model),
-                            describe_strategy(model))
+                            distribution)
     save_traversals(model, run_dir)
     # A model trained in mixed precision, or on several devices, is evaluated from its checkpoint in float32 on one
     # device, like every other.
-    one_device = describe_strategy(model)["strategy"] == NO_STRATEGY
+    one_device = distribution["strategy"] == NO_STRATEGY
     evaluated = model if model.dtype_policy.name == "float32" and one_device else None
     metrics = evaluate_run(run_dir, model=evaluated, evaluation=evaluation) if evaluate else {}
     if verbose and metrics.get("hungarian_accuracy") is not None:

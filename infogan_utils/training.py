@@ -156,12 +156,8 @@ class InfoGAN(keras.Model):
                          + self.continuous_weight * info["continuous"])
             d_loss = discriminator_loss(real_outputs["real_logit"], fake_outputs["real_logit"]) + info_loss
             g_loss = generator_loss(fake_outputs["real_logit"]) + info_loss
-            if replicas == 1:
-                scaled_d_loss = self.d_optimizer.scale_loss(d_loss)
-                scaled_g_loss = self.g_optimizer.scale_loss(g_loss)
-            else:
-                scaled_d_loss = self.d_optimizer.scale_loss(replica_loss(d_loss, replicas))
-                scaled_g_loss = self.g_optimizer.scale_loss(replica_loss(g_loss, replicas))
+            scaled_d_loss = self.d_optimizer.scale_loss(replica_loss(d_loss, replicas))
+            scaled_g_loss = self.g_optimizer.scale_loss(replica_loss(g_loss, replicas))
         d_weights = self.discriminator.trainable_weights
         g_weights = self.generator.trainable_weights
         self.d_optimizer.apply(tape.gradient(scaled_d_loss, d_weights), d_weights)
