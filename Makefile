@@ -22,7 +22,7 @@ lab: install  ## open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG)
 
 test: install  ## every test, the notebooks (in quick mode) included; the slowest are listed at the end
-	INFOGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest -n 2 --dist load --durations=15
+	INFOGAN_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest -n 2 --dist load --maxschedchunk 1 --durations=15
 
 test-envs: install  ## before a release: the chapters and unit tests at the lowest allowed versions and at Colab's
 	$(BIN)/python tools/test_envs.py

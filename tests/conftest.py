@@ -1,12 +1,12 @@
 """Shared fixtures: the real MNIST file and one tiny trained run reused by several tests."""
 
-import fcntl
 import json
 import os
 
 import pytest
 
 from infogan_utils import data
+from shared import shared_folder
 
 
 MISSING_MNIST = ("mnist.npz not found: put it in data/ or point INFOGAN_DATA_DIR at its folder "
@@ -23,20 +23,31 @@ def pytest_configure(config):
         os.environ["INFOGAN_COMPUTE"] = "float32"
 
 
-# xdist deals the tests out to its workers in collection order: the longest go first, so that no worker is left
-# running one of them alone at the end. A group that shares a module-scoped fixture stays together.
-LONGEST_FIRST = ("test_cli.py::test_train_writes_a_complete_run_folder",
+# xdist (`make test`: --dist load --maxschedchunk 1) deals the tests out one or two at a time, in collection order, to
+# whichever worker runs out of work: the longest go first, so that no worker is left running one of them alone at the
+# end. (Its `loadgroup` mode cannot keep tests together under pytest 9: pytest-dev/pytest-xdist#1386. Tests that share
+# a costly result read it through `shared.shared_folder`, made once per session.)
+LONGEST_FIRST = ("test_devices.py::test_two_replicas_take_the_steps",  # makes the two-device report, about 140 s
+                 "test_cli.py::test_train_writes_a_complete_run_folder",
                  "test_training.py::test_with_categorical_augmentation_q_reads",
                  "test_training.py::test_the_categorical_code_is_learned",
+                 "test_training.py::test_a_resumed_run_is_bit_identical",
                  "test_notebooks_outside.py::",
-                 "test_devices.py::test_two_replicas",
-                 "test_devices.py::test_a_run_resumes",
+                 "test_training.py::test_a_run_trained_in_bfloat16",
+                 "test_cli.py::test_a_folder_of_your_own_images",
+                 "test_cli.py::test_the_readme_training_command",
+                 "test_training.py::test_training_is_reproducible",
                  "test_training.py::test_without_the_information_term",
                  "test_browser.py::")
+# Tests that read the two-device report go last, when the first test has made it.
+LAST = ("test_devices.py::test_a_run_resumes_on_another_number_of_devices",
+        "test_devices.py::test_two_replicas_learn_what_one_device_learns")
 
 
 def pytest_collection_modifyitems(items):
     def rank(item):
+        if any(part in item.nodeid for part in LAST):
+            return len(LONGEST_FIRST) + 1
         return next((index for index, part in enumerate(LONGEST_FIRST) if part in item.nodeid), len(LONGEST_FIRST))
 
     items.sort(key=rank)  # stable: the order within a group, and of the rest, is kept
@@ -61,19 +72,12 @@ def mnist_path():
 def tiny_run(tmp_path_factory, mnist_path):
     """A 12-step run on 1,024 images (two epochs of 6 steps): a real run folder with a checkpoint, evaluated.
 
-    Trained once per test session: the xdist workers share it through their session's folder, under a lock,
-    and read it only. Returns the folder, its model (restored from the checkpoint, in float32) and its metrics."""
+    Trained once per test session (:func:`shared_folder`) and read only. Returns the folder, its model (restored
+    from the checkpoint, in float32) and its metrics."""
     from infogan_utils.runs import TrainConfig, load_run_model, train_run
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    # Under xdist each worker's base folder sits in the session's folder; without it, the base folder is the session's.
-    session = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
-    run_dir = session / "tiny-run"
-    with open(session / "tiny-run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (run_dir / "metrics.json").is_file():
-            config = TrainConfig(steps=12, batch_size=32, train_subset=1024, steps_per_epoch=6, seed=3)
-            train_run(run_dir, config, verbose=0)
+    config = TrainConfig(steps=12, batch_size=32, train_subset=1024, steps_per_epoch=6, seed=3)
+    run_dir = shared_folder(tmp_path_factory, "tiny-run", lambda folder: train_run(folder, config, verbose=0))
     return run_dir, load_run_model(run_dir), json.loads((run_dir / "metrics.json").read_text())
 
 

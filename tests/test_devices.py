@@ -1,8 +1,9 @@
 """Training on several devices (``TrainConfig(devices=N)``), checked on two logical CPU devices.
 
 Logical CPU devices share the same cores: they show that N replicas compute what one device does, not speed.
-Each measurement runs in a child process (``tests/two_devices.py``), because TensorFlow splits its CPU into logical
-devices only before it initialises them.
+The measurements run in one child process (``tests/two_devices.py``), because TensorFlow splits its CPU into logical
+devices only before it initialises them. The child runs once per session: the first test to need its report makes
+it, and ``conftest.py`` deals the other two out last.
 """
 
 import json
@@ -14,6 +15,7 @@ import sys
 import pytest
 
 from infogan_utils import cli, distribute
+from shared import shared_folder
 from infogan_utils.runs import TrainConfig
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -28,6 +30,18 @@ def run_on_two_devices(*arguments):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["devices"] == ["/device:CPU:0", "/device:CPU:1"]
     return report
+
+
+@pytest.fixture(scope="module")
+def two_devices(tmp_path_factory, mnist_path):
+    """The three measurements on two logical devices: the same steps, a resumed run, the learning check; made once
+    per session (``shared.shared_folder``)."""
+    def measure(folder):
+        folder.mkdir()
+        report = run_on_two_devices("same_steps", f"resume={folder / 'resume'}", f"learning={mnist_path}")
+        (folder / "report.json").write_text(json.dumps(report))
+
+    return json.loads((shared_folder(tmp_path_factory, "two-devices", measure) / "report.json").read_text())
 
 
 # Tolerances, each measured on a 2-core EPYC (float32 without XLA) and given a margin of 10 or more:
@@ -45,10 +59,10 @@ ONE_STEP = {"moments": 1e-4, "updates": 1e-3, "batch_norm": 1e-5}
 THREE_STEPS = {"moments": 1e-1, "updates": 5e-2, "batch_norm": 1e-3}
 
 
-def test_two_replicas_take_the_steps_one_device_takes():
+def test_two_replicas_take_the_steps_one_device_takes(two_devices):
     """Two replicas, each on half of a global batch of 32, train like one device on the whole batch; the same
     measure tells apart replicas that sum their mean losses."""
-    report = run_on_two_devices("same_steps")
+    report = two_devices["same_steps"]
     assert report["steps"] == [3, 3] and report["initial_weights_equal"]
     for name, tolerance in ONE_STEP.items():
         assert report["after_1"][name] < tolerance, (name, report["after_1"])
@@ -60,11 +74,11 @@ def test_two_replicas_take_the_steps_one_device_takes():
     assert report["summed_losses_after_1"]["moments"] == pytest.approx(1.0, abs=0.01)
 
 
-def test_a_run_resumes_on_another_number_of_devices(tmp_path):
+def test_a_run_resumes_on_another_number_of_devices(two_devices):
     """2 steps on two devices then 2 on one, and 2 on one then 2 on two: both runs reach step 4 with the same
     sampler state and, within the tolerance of three steps above, the same weights; timing.json and config.json
     record each session's strategy and device count."""
-    report = run_on_two_devices("resume", tmp_path)
+    report = two_devices["resume"]
     for name, devices in (("2-then-1", (2, 1)), ("1-then-2", (1, 2))):
         sessions = report[name]["sessions"]
         assert [session["steps"] for session in sessions] == [2, 4]
@@ -141,8 +155,8 @@ def test_a_run_trained_on_several_devices_is_read_back_on_one(tmp_path):
         assert (saved.numpy() == loaded.numpy()).all()
 
 
-def test_two_replicas_learn_what_one_device_learns(mnist_path):
+def test_two_replicas_learn_what_one_device_learns(two_devices):
     """The default objective's learning test, trained on two replicas: the same thresholds as on one device
     (tests/learning_checks.py), set from the spread over seeds and compute modes."""
-    report = run_on_two_devices("learning", mnist_path)
+    report = two_devices["learning"]
     assert report["failures"] == [], report["measured"]

@@ -6,6 +6,7 @@ import keras
 import learning_checks
 import numpy as np
 import pytest
+from shared import shared_folder
 
 from infogan_utils import checkpoints, training
 from infogan_utils.codes import LatentSpec
@@ -225,10 +226,10 @@ RESUME_CONFIG = TrainConfig(steps=12, batch_size=32, train_subset=256, steps_per
 
 @pytest.fixture(scope="module")
 def straight_run(tmp_path_factory, mnist_path):
-    """12 steps in one go; 256 images make 8 batches a pass, so the run crosses a pass of the data."""
-    run_dir = tmp_path_factory.mktemp("straight") / "run"
-    train_run(run_dir, RESUME_CONFIG, verbose=0, evaluate=False, jit_compile=True)
-    return run_dir
+    """12 steps in one go; 256 images make 8 batches a pass, so the run crosses a pass of the data. Trained once
+    per session (``shared.shared_folder``): the two resume tests may run on two xdist workers."""
+    return shared_folder(tmp_path_factory, "straight-run",
+                         lambda folder: train_run(folder, RESUME_CONFIG, verbose=0, evaluate=False, jit_compile=True))
 
 
 @pytest.mark.parametrize("stop", [4, 6])
