@@ -1,5 +1,7 @@
-"""Training on several devices with ``tf.distribute``: the strategy for ``TrainConfig.devices``, and what
-InfoGAN's ``train_step`` needs to compute the same update on N replicas as on one device.
+"""Training on several GPUs or machines with ``tf.distribute``, the same update as on one device.
+
+This module chooses the strategy for ``TrainConfig.devices`` and holds what InfoGAN's ``train_step`` needs to
+compute the same update on N replicas as on one device.
 
 One device (``devices=1``, the default) uses no strategy at all: the model trains exactly as it always has.
 Several devices train under ``tf.distribute.MirroredStrategy``, one replica per device (the GPUs, or the
