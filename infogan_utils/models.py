@@ -101,37 +101,47 @@ def build_generator(input_dim, image_shape=(28, 28, 1), every_layer_inputs=0, na
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_discriminator(spec=None, image_shape=(28, 28, 1), q_hidden=128, learn_std=False, name="discriminator"):
+def build_discriminator(spec=None, image_shape=(28, 28, 1), q_hidden=128, learn_std=False, spectral_norm=False,
+                        name="discriminator"):
     """The discriminator for ``image_shape`` (the paper's network for that size), with a Q head when ``spec``
     (a :class:`LatentSpec`) is given.
 
     Returns a model whose output is a dict: ``real_logit`` (n, 1) and, with a Q head,
     ``categorical_logits`` (n, sum of categorical sizes), ``continuous_mean`` (n, continuous_dim)
-    and, if ``learn_std``, ``continuous_log_std`` (n, continuous_dim).
+    and, if ``learn_std``, ``continuous_log_std`` (n, continuous_dim). ``spectral_norm`` wraps the trunk's
+    convolutions and dense layer and the Q head's hidden layer in ``keras.layers.SpectralNormalization`` (as the
+    InfoGAN-CR baseline does, Lin et al. 2020); the output layers stay plain.
     """
     convolutions, dense_size = ARCHITECTURES[architecture_name(image_shape)][1]
+    normalised = _spectrally_normalised if spectral_norm else (lambda layer: layer)
     inputs = keras.Input(tuple(image_shape), name="image")
     x = inputs
     for filters, stride, batch_norm in convolutions:
-        x = layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=not batch_norm)(x)
+        x = normalised(layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=not batch_norm))(x)
         if batch_norm:
             x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
     x = layers.Flatten(name=None if dense_size else "shared_features")(x)
     if dense_size:
-        x = layers.Dense(dense_size, use_bias=False)(x)
+        x = normalised(layers.Dense(dense_size, use_bias=False))(x)
         x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE, name="shared_features")(x)
     features = x
     outputs = {"real_logit": layers.Dense(1, dtype="float32", name="real_logit")(features)}
     if spec is not None:
-        outputs.update(build_q_head(features, spec, q_hidden, learn_std))
+        outputs.update(build_q_head(features, spec, q_hidden, learn_std, normalised))
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_q_head(features, spec, hidden=128, learn_std=False):
-    """The Q head on the shared features: FC ``hidden``-BN-LeakyReLU, then one output per code type."""
-    x = layers.Dense(hidden, use_bias=False, name="q_dense")(features)
+def _spectrally_normalised(layer):
+    # One power iteration per training call, Miyato et al.'s setting; the wrapper rescales the kernel in place.
+    return layers.SpectralNormalization(layer, power_iterations=1)
+
+
+def build_q_head(features, spec, hidden=128, learn_std=False, normalised=lambda layer: layer):
+    """The Q head on the shared features: FC ``hidden``-BN-LeakyReLU, then one output per code type.
+    ``normalised`` wraps the hidden layer (spectral normalisation, :func:`build_discriminator`)."""
+    x = normalised(layers.Dense(hidden, use_bias=False, name="q_dense"))(features)
     x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name="q_batch_norm")(x)
     x = layers.LeakyReLU(LEAKY_SLOPE, name="q_activation")(x)
     outputs = {}
@@ -148,14 +158,16 @@ def build_q_head(features, spec, hidden=128, learn_std=False):
 
 
 def build_infogan_models(spec=None, image_shape=(28, 28, 1), q_hidden=128, learn_std=False,
-                         codes_every_layer=False):
+                         codes_every_layer=False, spectral_norm=False):
     """The generator and the discriminator-with-Q-head for ``spec`` (the paper's MNIST layout by default) and
     ``image_shape`` (28, 32 or 64 pixels square, 1 or 3 channels; the network is the paper's for that size).
 
-    ``codes_every_layer`` feeds the continuous codes to every layer of the generator.
+    ``codes_every_layer`` feeds the continuous codes to every layer of the generator; ``spectral_norm``
+    normalises the discriminator's trunk and Q's hidden layer (:func:`build_discriminator`).
     """
     spec = spec or LatentSpec()
     generator = build_generator(spec.input_dim, image_shape,
                                 every_layer_inputs=spec.continuous_dim if codes_every_layer else 0)
-    discriminator = build_discriminator(spec, image_shape, q_hidden=q_hidden, learn_std=learn_std)
+    discriminator = build_discriminator(spec, image_shape, q_hidden=q_hidden, learn_std=learn_std,
+                                        spectral_norm=spectral_norm)
     return generator, discriminator

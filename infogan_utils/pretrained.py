@@ -65,6 +65,7 @@ class PretrainedInfoGAN:
     @classmethod
     def from_file(cls, path):
         from .models import build_infogan_models
+        from .runs import architecture_options
 
         path = pathlib.Path(path)
         meta, arrays = read_arrays(path, ValueError, "pretrained model file")
@@ -75,9 +76,7 @@ class PretrainedInfoGAN:
             raise ValueError(f"{path} is not a readable pretrained model ({type(error).__name__}: {error})") from None
         # A file exported before the image format was recorded holds a 28 x 28 greyscale model.
         image_shape = (config.get("image_size") or 28,) * 2 + (config.get("channels") or 1,)
-        generator, discriminator = build_infogan_models(
-            spec, image_shape, q_hidden=config.get("q_hidden", 128), learn_std=config.get("learn_std", False),
-            codes_every_layer=config.get("codes_every_layer", False))
+        generator, discriminator = build_infogan_models(spec, image_shape, **architecture_options(config))
         assign_arrays(arrays, {"generator": generator.weights, "discriminator": discriminator.weights}, path)
         model = cls(generator, discriminator, spec, meta.get("category_to_label"), meta.get("metrics"), config)
         model.meta = meta

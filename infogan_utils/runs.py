@@ -106,6 +106,7 @@ class TrainConfig:
     q_hidden: int = 128
     learn_std: bool = False
     codes_every_layer: bool = False
+    spectral_norm: bool = False  # spectral normalisation of D's trunk and Q's hidden layer (a lever under study)
     invariant_codes: int = None  # None: 1 with the distortion, 0 without it
     train_subset: int = 0  # 0: the whole training set
     steps_per_epoch: int = 250
@@ -142,6 +143,9 @@ class TrainConfig:
         self.devices = parse_devices(self.devices)
         if self.devices != ALL:
             check_batch_split(self.batch_size, self.devices)
+        if self.spectral_norm and self.devices != 1:
+            raise ValueError("spectral_norm trains on one device only: its power iteration rescales the weights in "
+                             "place, which replicas cannot share; use devices=1")
         if 0 < self.train_subset < self.batch_size:
             raise ValueError(f"train_subset ({self.train_subset}) is smaller than a batch ({self.batch_size})")
         self.latent_spec()  # validates the code layout
@@ -259,8 +263,7 @@ def _build_and_compile(config, jit_compile, mixed_precision, steps_per_execution
         keras.utils.set_random_seed(config.seed)
         spec = config.latent_spec()
         generator, discriminator = build_infogan_models(spec, resolve_image_format(config).image_shape,
-                                                         q_hidden=config.q_hidden, learn_std=config.learn_std,
-                                                         codes_every_layer=config.codes_every_layer)
+                                                         **architecture_options(config.to_dict()))
         model = infogan_from_config(config, generator, discriminator)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
@@ -270,6 +273,14 @@ def _build_and_compile(config, jit_compile, mixed_precision, steps_per_execution
     model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=jit_compile,
                   steps_per_execution=steps_per_execution)
     return model
+
+
+def architecture_options(config):
+    """The settings of a configuration (a ``TrainConfig.to_dict()``, or an exported model's ``config``) that
+    :func:`models.build_infogan_models` needs besides the codes and the image shape; a setting missing from an
+    older file takes its default."""
+    defaults = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
+    return {name: config.get(name, defaults[name]) for name in ("q_hidden", "learn_std", "codes_every_layer", "spectral_norm")}
 
 
 def infogan_from_config(config, generator, discriminator):

@@ -128,6 +128,23 @@ def test_fit_steps_takes_exactly_the_requested_steps():
         fit_steps(model, dataset, steps=-1)
 
 
+def test_a_spectrally_normalised_run_is_read_back_as_it_trained(tmp_path, mnist_path):
+    """spectral_norm is part of what a run is: config.json records it, and the run folder (or an exported file's
+    config) rebuilds the wrapped layers, so the checkpoint's arrays land where they came from."""
+    from infogan_utils.runs import architecture_options, load_run_model
+
+    config = TrainConfig(steps=2, batch_size=32, train_subset=256, steps_per_epoch=2, seed=6, spectral_norm=True)
+    model, _ = train_run(tmp_path / "run", config, verbose=0, evaluate=False, jit_compile=False)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["spectral_norm"] is True
+    restored = load_run_model(tmp_path / "run")
+    for saved, loaded in zip(model.discriminator.weights, restored.discriminator.weights, strict=True):
+        assert saved.path.rsplit("/", 1)[-1] == loaded.path.rsplit("/", 1)[-1]
+        assert np.array_equal(np.asarray(saved), np.asarray(loaded))
+    assert architecture_options({}) == {"q_hidden": 128, "learn_std": False, "codes_every_layer": False,
+                                        "spectral_norm": False}  # a file written before the setting existed
+    assert architecture_options(config.to_dict())["spectral_norm"] is True
+
+
 def test_checkpoint_round_trip_gives_identical_outputs(tmp_path):
     model = small_model(seed=1)
     dataset = make_dataset(np.random.default_rng(0).integers(0, 255, (64, 28, 28)).astype(np.uint8), 16)
@@ -273,7 +290,8 @@ def test_a_run_folder_with_another_configuration_is_refused(tiny_run):
     ({"images": "photos", "channels": 4}, r"channels must be 1 \(greyscale\) or 3 \(RGB\), or 0"),
     ({"image_size": 64}, "mnist's images are 28x28 greyscale; image_size and channels choose the format of a folder"),
     ({"dataset": "fashion_mnist", "channels": 3}, "fashion_mnist's images are 28x28 greyscale"),
-    ({"architecture": "chairs"}, "architecture 'chairs' does not match image_size 28 .mnist.; leave it out")])
+    ({"architecture": "chairs"}, "architecture 'chairs' does not match image_size 28 .mnist.; leave it out"),
+    ({"spectral_norm": True, "devices": 2}, "spectral_norm trains on one device only")])
 def test_invalid_configurations(changes, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**changes)
