@@ -280,7 +280,8 @@ def architecture_options(config):
     :func:`models.build_infogan_models` needs besides the codes and the image shape; a setting missing from an
     older file takes its default."""
     defaults = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
-    return {name: config.get(name, defaults[name]) for name in ("q_hidden", "learn_std", "codes_every_layer", "spectral_norm")}
+    return {name: config.get(name, defaults[name])
+            for name in ("q_hidden", "learn_std", "codes_every_layer", "spectral_norm")}
 
 
 def infogan_from_config(config, generator, discriminator):

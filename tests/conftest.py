@@ -27,7 +27,7 @@ def pytest_configure(config):
 # whichever worker runs out of work: the longest go first, so that no worker is left running one of them alone at the
 # end. (Its `loadgroup` mode cannot keep tests together under pytest 9: pytest-dev/pytest-xdist#1386. Tests that share
 # a costly result read it through `shared.shared_folder`, made once per session.)
-LONGEST_FIRST = ("test_devices.py::test_two_replicas_take_the_steps",  # makes the two-device report, about 140 s
+LONGEST_FIRST = ("test_devices.py::test_two_replicas_take_the_steps",  # makes the two-device report: 250 s in the suite
                  "test_cli.py::test_train_writes_a_complete_run_folder",
                  "test_training.py::test_with_categorical_augmentation_q_reads",
                  "test_training.py::test_the_categorical_code_is_learned",

@@ -13,9 +13,9 @@ import subprocess
 import sys
 
 import pytest
+from shared import shared_folder
 
 from infogan_utils import cli, distribute
-from shared import shared_folder
 from infogan_utils.runs import TrainConfig
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
