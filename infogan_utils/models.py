@@ -113,7 +113,7 @@ def build_discriminator(spec=None, image_shape=(28, 28, 1), q_hidden=128, learn_
     InfoGAN-CR baseline does, Lin et al. 2020); the output layers stay plain.
     """
     convolutions, dense_size = ARCHITECTURES[architecture_name(image_shape)][1]
-    normalised = _spectrally_normalised if spectral_norm else (lambda layer: layer)
+    normalised = _spectrally_normalised if spectral_norm else _unchanged
     inputs = keras.Input(tuple(image_shape), name="image")
     x = inputs
     for filters, stride, batch_norm in convolutions:
@@ -138,7 +138,11 @@ def _spectrally_normalised(layer):
     return layers.SpectralNormalization(layer, power_iterations=1)
 
 
-def build_q_head(features, spec, hidden=128, learn_std=False, normalised=lambda layer: layer):
+def _unchanged(layer):
+    return layer
+
+
+def build_q_head(features, spec, hidden=128, learn_std=False, normalised=_unchanged):
     """The Q head on the shared features: FC ``hidden``-BN-LeakyReLU, then one output per code type.
     ``normalised`` wraps the hidden layer (spectral normalisation, :func:`build_discriminator`)."""
     x = normalised(layers.Dense(hidden, use_bias=False, name="q_dense"))(features)
