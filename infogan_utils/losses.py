@@ -98,6 +98,27 @@ def real_data_information(spec, q_outputs):
     return information
 
 
+def categorical_consistency(spec, target_outputs, q_outputs):
+    r"""How far Q's categories on ``q_outputs`` (distorted copies) are from those on ``target_outputs`` (the same
+    images undistorted, the first ``len(q_outputs)`` of them): :math:`\mathrm{KL}(q(\cdot|x) \,\|\, q(\cdot|x'))`,
+    summed over the categorical codes, mean over the batch; 0 when Q reads the same distribution from both.
+
+    The undistorted reading is the target and gets no gradient (``stop_gradient``), so the loss moves the
+    distorted copy's reading towards it, as in consistency training (Elastic-InfoGAN asks the same of Q with a
+    contrastive loss instead)."""
+    target_logits = ops.stop_gradient(ops.cast(target_outputs["categorical_logits"], "float32"))
+    logits = ops.cast(q_outputs["categorical_logits"], "float32")
+    target_logits = target_logits[:ops.shape(logits)[0]]
+    divergence, start = 0.0, 0
+    for size in spec.categorical_dims:
+        target_log_probs = ops.log_softmax(target_logits[:, start:start + size], axis=-1)
+        log_probs = ops.log_softmax(logits[:, start:start + size], axis=-1)
+        divergence = divergence + ops.mean(ops.sum(ops.exp(target_log_probs) * (target_log_probs - log_probs),
+                                                   axis=-1))
+        start += size
+    return divergence
+
+
 def information_losses(spec, codes, q_outputs):
     """The categorical and continuous MI losses of a batch, as a dict of scalars.
 

@@ -49,13 +49,16 @@ def resolve_invariant_codes(invariant_codes, categorical_augmentation, continuou
 
 
 def check_objective(categorical_weight, continuous_weight, categorical_augmentation, invariant_codes,
-                    continuous_dim):
+                    continuous_dim, real_consistency=0.0, categorical_dims=(10,)):
     """Raise ValueError unless the objective's settings make sense together (:class:`TrainConfig` and
     :class:`~infogan_utils.training.InfoGAN` both check them here)."""
     for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
-                        ("categorical_augmentation", categorical_augmentation)):
+                        ("categorical_augmentation", categorical_augmentation), ("real_consistency", real_consistency)):
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
+    if real_consistency and not (categorical_augmentation and categorical_dims):
+        raise ValueError(f"real_consistency={real_consistency} asks Q for the same category on a real image and a "
+                         "distorted copy: it needs a categorical code and categorical_augmentation above 0")
     if not 0 <= invariant_codes <= continuous_dim:
         raise ValueError(f"invariant_codes ({invariant_codes}) must lie between 0 and the {continuous_dim} "
                          "continuous codes")
@@ -107,6 +110,9 @@ class TrainConfig:
     learn_std: bool = False
     codes_every_layer: bool = False
     spectral_norm: bool = False  # spectral normalisation of D's trunk and Q's hidden layer (a lever under study)
+    # Weight of a loss that asks Q for the same categories on a real image and a distorted copy (a lever under study,
+    # after Elastic-InfoGAN's transformation consistency); 0 leaves it out.
+    real_consistency: float = 0.0
     invariant_codes: int = None  # None: 1 with the distortion, 0 without it
     train_subset: int = 0  # 0: the whole training set
     steps_per_epoch: int = 250
@@ -152,7 +158,7 @@ class TrainConfig:
         self.invariant_codes = int(resolve_invariant_codes(self.invariant_codes, self.categorical_augmentation,
                                                              self.continuous_dim))
         check_objective(self.categorical_weight, self.continuous_weight, self.categorical_augmentation,
-                        self.invariant_codes, self.continuous_dim)
+                        self.invariant_codes, self.continuous_dim, self.real_consistency, self.categorical_dims)
 
     def _check_image_format(self):
         """Check image_size, channels and architecture, and fill in what the data decides when it is known."""
@@ -291,7 +297,8 @@ def infogan_from_config(config, generator, discriminator):
     return InfoGAN(generator, discriminator, config.latent_spec(), categorical_weight=config.categorical_weight,
                    continuous_weight=config.continuous_weight,
                    categorical_augmentation=config.categorical_augmentation,
-                   invariant_codes=config.invariant_codes, seed=config.seed)
+                   invariant_codes=config.invariant_codes, real_consistency=config.real_consistency,
+                   seed=config.seed)
 
 
 # INFOGAN_COMPUTE forces what build_model chooses when both its arguments are "auto", so that one machine can

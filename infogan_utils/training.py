@@ -33,8 +33,8 @@ from .codes import LatentSpec, sample_latent_tensors
 from .data import without_autotuning
 from .distribute import logs_for_strategy, replica_loss, replica_slice, replicas_in_sync
 from .inference import generate_images, predict_codes
-from .losses import (discriminator_loss, gaussian_negative_log_likelihood, generator_loss, information_losses,
-                     real_data_information)
+from .losses import (categorical_consistency, discriminator_loss, gaussian_negative_log_likelihood, generator_loss,
+                     information_losses, real_data_information)
 from .runs import check_objective, resolve_invariant_codes
 
 
@@ -65,12 +65,16 @@ class InfoGAN(keras.Model):
             carried by what survives the distortion, such as stroke thickness. 0 reads every continuous
             code undistorted; above 0 needs ``categorical_augmentation`` above 0. ``None`` (the default)
             is 1 with the distortion and 0 without it.
+        real_consistency: weight of :func:`losses.categorical_consistency` on real images: Q should read the
+            same categories from a real image and a copy distorted as the generated ones are (one more pass of
+            D over the real batch, or its first ``augmentation_fraction``). It trains D and Q only. 0 (the
+            default) leaves it out; above 0 needs ``categorical_augmentation`` above 0 and a categorical code.
         seed: seeds the latent sampling inside ``train_step``.
     """
 
     def __init__(self, generator, discriminator, spec=None, categorical_weight=1.0,
                  continuous_weight=1.0, categorical_augmentation=1.0, augmentation_fraction=1.0, invariant_codes=None,
-                 seed=0, **kwargs):
+                 real_consistency=0.0, seed=0, **kwargs):
         super().__init__(**kwargs)
         if not (math.isfinite(augmentation_fraction) and 0 < augmentation_fraction <= 1):
             raise ValueError(f"augmentation_fraction must be in (0, 1], got {augmentation_fraction}")
@@ -79,7 +83,7 @@ class InfoGAN(keras.Model):
         self.spec = spec or LatentSpec()
         invariant_codes = resolve_invariant_codes(invariant_codes, categorical_augmentation, self.spec.continuous_dim)
         check_objective(categorical_weight, continuous_weight, categorical_augmentation, invariant_codes,
-                        self.spec.continuous_dim)
+                        self.spec.continuous_dim, real_consistency, self.spec.categorical_dims)
         if generator.input_shape[-1] != self.spec.input_dim:
             raise ValueError(
                 f"the generator takes inputs of size {generator.input_shape[-1]}, "
@@ -89,12 +93,15 @@ class InfoGAN(keras.Model):
         self.categorical_augmentation = float(categorical_augmentation)
         self.augmentation_fraction = float(augmentation_fraction)
         self.invariant_codes = int(invariant_codes)
+        self.real_consistency = float(real_consistency)
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Counted here rather than read from an optimizer: under mixed precision the loss-scale
         # optimizer skips the steps whose gradients overflow, and its count falls behind.
         self.step_counter = keras.Variable(0, dtype="int64", trainable=False, name="step_counter")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in (
             "d_loss", "g_loss", "categorical_loss", "continuous_loss", "categorical_mi", "real_mi")}
+        if self.real_consistency:  # logged only when it is trained, so other runs' history keeps its columns
+            self.trackers["real_consistency"] = keras.metrics.Mean(name="real_consistency")
         # Every weight lives in the two built networks. Marked built, the model is not called on a batch of
         # images to build it, which a strategy's fit does to an unbuilt model (call() takes latents).
         self.built = True
@@ -156,6 +163,11 @@ class InfoGAN(keras.Model):
                          + self.continuous_weight * info["continuous"])
             d_loss = discriminator_loss(real_outputs["real_logit"], fake_outputs["real_logit"]) + info_loss
             g_loss = generator_loss(fake_outputs["real_logit"]) + info_loss
+            if self.real_consistency:
+                count = self.distorted_count(batch_size)
+                distorted_real_outputs = self.discriminator(self.distort(real_images[:count], replicas), training=True)
+                consistency = categorical_consistency(self.spec, real_outputs, distorted_real_outputs)
+                d_loss = d_loss + self.real_consistency * consistency
             scaled_d_loss = self.d_optimizer.scale_loss(replica_loss(d_loss, replicas))
             scaled_g_loss = self.g_optimizer.scale_loss(replica_loss(g_loss, replicas))
         d_weights = self.discriminator.trainable_weights
@@ -174,6 +186,8 @@ class InfoGAN(keras.Model):
             "categorical_mi": info["categorical_mi"],
             "real_mi": real_mi,
         }
+        if self.real_consistency:
+            values["real_consistency"] = consistency
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return logs_for_strategy({name: tracker.result() for name, tracker in self.trackers.items()})

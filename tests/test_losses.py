@@ -98,3 +98,25 @@ def test_real_data_information_adds_over_categorical_codes():
     # code 1 puts 2 of 3 images in one category, code 2 is sure and balanced over 3
     expected = -(2 / 3 * math.log(2 / 3) + 1 / 3 * math.log(1 / 3)) + math.log(3)
     assert value(losses.real_data_information(spec, logits)) == pytest.approx(expected, abs=1e-5)
+
+
+def test_categorical_consistency_is_the_divergence_of_the_distorted_reading_from_the_undistorted_one():
+    import tensorflow as tf
+
+    spec = LatentSpec(noise_dim=4, categorical_dims=(2, 3), continuous_dim=0)
+    # code 1: target (1/2, 1/2), distorted (3/4, 1/4); code 2: the same reading on both. The third target row has
+    # no distorted copy (only the first share of a batch is distorted) and is not read.
+    target = tf.constant([[0.0, 0.0, 1.0, 2.0, 3.0], [math.log(3.0), 0.0, 0.0, 0.0, 0.0],
+                          [9.0, -9.0, 9.0, 0.0, 0.0]])
+    distorted = tf.constant([[math.log(3.0), 0.0, 1.0, 2.0, 3.0], [math.log(3.0), 0.0, 5.0, 5.0, 5.0]])
+    first_row = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)  # KL((1/2, 1/2) || (3/4, 1/4))
+    expected = (first_row + 0.0) / 2
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([target, distorted])
+        divergence = losses.categorical_consistency(spec, {"categorical_logits": target},
+                                                    {"categorical_logits": distorted})
+    assert value(divergence) == pytest.approx(expected, rel=1e-5)  # float32 logs: a few ulps
+    assert tape.gradient(divergence, target) is None  # the undistorted reading is the target, not trained
+    assert np.abs(np.asarray(tape.gradient(divergence, distorted))).max() > 0
+    same = losses.categorical_consistency(spec, {"categorical_logits": distorted}, {"categorical_logits": distorted})
+    assert value(same) == pytest.approx(0.0, abs=1e-6)
