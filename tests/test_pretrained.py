@@ -3,6 +3,7 @@ import shutil
 
 import numpy as np
 import pytest
+from shared import shared_folder
 from tolerances import SAME_NETWORK
 
 import infogan_utils
@@ -13,9 +14,14 @@ from infogan_utils.pretrained import PretrainedInfoGAN, _current_report, export_
 
 @pytest.fixture(scope="module")
 def exported(tiny_run, tmp_path_factory):
+    """The tiny run exported (its validation reports computed on the way), once per session (``shared_folder``)."""
     run_dir, model, metrics = tiny_run
-    path = export_pretrained(run_dir, tmp_path_factory.mktemp("pretrained") / "tiny.npz")
-    return path, model, metrics
+
+    def export(folder):
+        folder.mkdir()
+        export_pretrained(run_dir, folder / "tiny.npz")
+
+    return shared_folder(tmp_path_factory, "tiny-export", export) / "tiny.npz", model, metrics
 
 
 def test_export_round_trip_within_float16_tolerance(exported):
