@@ -573,10 +573,10 @@ def test_real_consistency_trains_the_discriminator_and_q_only():
     def moments(model, optimizer):
         return [np.asarray(v) for v in getattr(model, optimizer).variables if v.dtype == "float32"]
 
-    # G's step is the same computation in both: equal up to float32 summation order (measured: bit-identical)
-    assert relative_difference(moments(plain, "g_optimizer"), moments(consistent, "g_optimizer")) < 1e-6
-    for before, after in zip(plain.generator.trainable_weights, consistent.generator.trainable_weights, strict=True):
-        np.testing.assert_allclose(np.asarray(after), np.asarray(before), rtol=1e-5, atol=1e-7)
+    # G's step is the same computation in both (measured: bit-identical). Another CPU's kernels may fuse the two
+    # graphs differently and sum in another order: some 1e-6 relative at most, so 1e-5. (Weights are not compared one
+    # by one: Adam's first step moves a weight whose gradient is near 0 by its learning rate either way.)
+    assert relative_difference(moments(plain, "g_optimizer"), moments(consistent, "g_optimizer")) < 1e-5
     # D's gradient gains the consistency term (measured 0.15 relative on seed 5)
     assert relative_difference(moments(plain, "d_optimizer"), moments(consistent, "d_optimizer")) > 0.01
 
