@@ -49,7 +49,7 @@ def resolve_invariant_codes(invariant_codes, categorical_augmentation, continuou
 
 
 def check_objective(categorical_weight, continuous_weight, categorical_augmentation, invariant_codes,
-                    continuous_dim, real_consistency=0.0, categorical_dims=(10,)):
+                    continuous_dim, real_consistency, categorical_dims):
     """Raise ValueError unless the objective's settings make sense together (:class:`TrainConfig` and
     :class:`~infogan_utils.training.InfoGAN` both check them here)."""
     for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
