@@ -41,12 +41,13 @@ EARLIER_DEFAULTS = "continuous-weight-0.1"
 # Variants in development: judged on validation.json only, so their test figures are left out of this report.
 VALIDATION_VARIANTS = ("learned-std", "longer-training", "bfloat16", "continuous-weight-2", "noise-dim-16",
                        "invariant-codes-1", "invariant-codes-1-fresh", "invariant-codes-1-fresh-retrained",
-                       "codes-every-layer", "spectral-norm", "real-consistency", "spectral-norm-real-consistency")
+                       "codes-every-layer", "spectral-norm", "real-consistency", "spectral-norm-real-consistency",
+                       "real-consistency-0.1", "contrastive")
 # The candidate default whose fresh seeds' test figures are read once, against the gates (benchmarks/README.md).
 DECISION_VARIANT = "invariant-codes-1-fresh-retrained"
 ACCURACY_TARGET = {"median": 0.97, "minimum": 0.96}  # the accuracy gates, on the fresh seeds' test figures
 ACCURACY_AIM = 0.98  # the median the project aims for beyond the gates
-CODE_TARGET = {"slant_rho": 0.8, "other_rho": 0.7, "cross_rho": 0.3}  # the code targets, medians over fresh seeds
+CODE_TARGET = {"slant_rho": 0.8, "other_rho": 0.8, "cross_rho": 0.2}  # the code targets, medians over fresh seeds
 
 
 def main():

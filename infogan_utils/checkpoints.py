@@ -1,7 +1,8 @@
 """Saving and restoring the whole training state in one file, atomically.
 
 A checkpoint is a single ``.npz`` archive (never pickled) holding the generator's and the
-discriminator's weights (batch-norm statistics included), both optimizers' state, the latent
+discriminator's weights (batch-norm statistics included), both optimizers' state (and, with the contrastive
+regulariser, its classifier's weights and optimizer), the latent
 sampler's seed state, the step counter and a JSON description. It is written atomically
 (:func:`storage.atomic_write`), and the checkpoint it replaces is kept beside it as
 ``checkpoint.prev.npz``: if the latest file is ever damaged, :func:`restore_latest` resumes from
@@ -41,7 +42,7 @@ def _optimizer_groups(name, optimizer):
 
 
 def _groups(model):
-    return {
+    groups = {
         "generator": model.generator.weights,
         "discriminator": model.discriminator.weights,
         **_optimizer_groups("d_optimizer", model.d_optimizer),
@@ -49,6 +50,10 @@ def _groups(model):
         "seed_generator": [model.seed_generator.state],
         "step_counter": [model.step_counter],
     }
+    if getattr(model, "contrastive_classifier", None) is not None:  # InfoGAN-CR's classifier and its optimizer
+        groups |= {"contrastive_classifier": model.contrastive_classifier.weights,
+                   **_optimizer_groups("h_optimizer", model.h_optimizer)}
+    return groups
 
 
 def save_checkpoint(model, path, extra=None, keep_previous=True):

@@ -179,3 +179,17 @@ def sample_latent_tensors(spec, batch_size, seed_generator):
     # a plain GAN (no codes) gets an empty (batch_size, 0) code tensor
     codes = ops.concatenate(parts, axis=1) if parts else ops.zeros((batch_size, 0))
     return ops.concatenate([noise, codes], axis=1), codes
+
+
+def contrastive_partners(spec, latent, partner_latent, shared):
+    """InfoGAN-CR's pairs: ``partner_latent`` (its own noise and codes) with the continuous code ``shared[i]`` of
+    row ``i`` copied from ``latent``, so that each pair of images agrees on exactly that code (the other continuous
+    codes, the categories and the noise are drawn independently). ``shared`` holds whole numbers in
+    ``[0, continuous_dim)``; both latents have :class:`LatentSpec`'s layout (continuous codes last)."""
+    from keras import ops
+
+    width = spec.continuous_dim
+    mask = ops.one_hot(shared, width, dtype=latent.dtype)
+    continuous = mask * latent[:, -width:] + (1.0 - mask) * partner_latent[:, -width:]
+    return ops.concatenate([partner_latent[:, :-width], continuous], axis=1)
+

@@ -119,6 +119,15 @@ def categorical_consistency(spec, target_outputs, q_outputs):
     return divergence
 
 
+def contrastive_loss(shared, logits):
+    """InfoGAN-CR's contrastive regulariser: the cross-entropy of the classifier's ``logits`` (n, codes) against
+    ``shared`` (n,), the continuous code each pair of images was generated with the same value of (mean over the
+    pairs). The classifier H and the generator both minimise it: G helps H by letting each code change the image in
+    a way no other code does."""
+    logits = ops.cast(logits, "float32")
+    return categorical_cross_entropy(ops.one_hot(shared, ops.shape(logits)[-1]), logits)
+
+
 def information_losses(spec, codes, q_outputs):
     """The categorical and continuous MI losses of a batch, as a dict of scalars.
 

@@ -133,6 +133,30 @@ def build_discriminator(spec=None, image_shape=(28, 28, 1), q_hidden=128, learn_
     return keras.Model(inputs, outputs, name=name)
 
 
+def build_contrastive_classifier(image_shape=(28, 28, 1), codes=2, name="contrastive_classifier"):
+    """InfoGAN-CR's classifier H (Lin et al. 2020): two images stacked as channels, ``(h, w, 2 * channels)``, to
+    ``codes`` logits saying which of the continuous codes the two were generated with the same value of. Its trunk
+    is the discriminator's for ``image_shape`` (its own weights, not shared with D)."""
+    if codes < 2:
+        raise ValueError(f"the contrastive classifier tells which of the continuous codes a pair shares: it needs "
+                         f"at least 2, got {codes}")
+    convolutions, dense_size = ARCHITECTURES[architecture_name(image_shape)][1]
+    height, width, channels = image_shape
+    x = inputs = keras.Input((height, width, 2 * channels), name="image_pair")
+    for filters, stride, batch_norm in convolutions:
+        x = layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=not batch_norm)(x)
+        if batch_norm:
+            x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
+        x = layers.LeakyReLU(LEAKY_SLOPE)(x)
+    x = layers.Flatten()(x)
+    if dense_size:
+        x = layers.Dense(dense_size, use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
+        x = layers.LeakyReLU(LEAKY_SLOPE)(x)
+    outputs = layers.Dense(codes, dtype="float32", name="shared_code_logits")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
 def _spectrally_normalised(layer):
     # One power iteration per training call, Miyato et al.'s setting; the wrapper rescales the kernel in place.
     return layers.SpectralNormalization(layer, power_iterations=1)

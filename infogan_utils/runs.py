@@ -49,16 +49,22 @@ def resolve_invariant_codes(invariant_codes, categorical_augmentation, continuou
 
 
 def check_objective(categorical_weight, continuous_weight, categorical_augmentation, invariant_codes,
-                    continuous_dim, real_consistency, categorical_dims):
+                    continuous_dim, real_consistency, categorical_dims, contrastive_weight, contrastive_start):
     """Raise ValueError unless the objective's settings make sense together (:class:`TrainConfig` and
     :class:`~infogan_utils.training.InfoGAN` both check them here)."""
     for name, value in (("categorical_weight", categorical_weight), ("continuous_weight", continuous_weight),
-                        ("categorical_augmentation", categorical_augmentation), ("real_consistency", real_consistency)):
+                        ("categorical_augmentation", categorical_augmentation), ("real_consistency", real_consistency),
+                        ("contrastive_weight", contrastive_weight)):
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a finite number that is not negative, got {value}")
     if real_consistency and not (categorical_augmentation and categorical_dims):
         raise ValueError(f"real_consistency={real_consistency} asks Q for the same category on a real image and a "
                          "distorted copy: it needs a categorical code and categorical_augmentation above 0")
+    if contrastive_weight and continuous_dim < 2:
+        raise ValueError(f"contrastive_weight={contrastive_weight} asks which continuous code a pair of images shares:"
+                         f" it needs two continuous codes or more, got {continuous_dim}")
+    if isinstance(contrastive_start, bool) or int(contrastive_start) != contrastive_start or contrastive_start < 0:
+        raise ValueError(f"contrastive_start must be a step (a whole number, 0 or more), got {contrastive_start!r}")
     if not 0 <= invariant_codes <= continuous_dim:
         raise ValueError(f"invariant_codes ({invariant_codes}) must lie between 0 and the {continuous_dim} "
                          "continuous codes")
@@ -113,6 +119,8 @@ class TrainConfig:
     # Weight of a loss that asks Q for the same categories on a real image and a distorted copy (a lever under study,
     # after Elastic-InfoGAN's transformation consistency); 0 leaves it out.
     real_consistency: float = 0.0
+    contrastive_weight: float = 0.0  # InfoGAN-CR's contrastive regulariser (a lever under study)
+    contrastive_start: int = 0
     invariant_codes: int = None  # None: 1 with the distortion, 0 without it
     train_subset: int = 0  # 0: the whole training set
     steps_per_epoch: int = 250
@@ -149,6 +157,9 @@ class TrainConfig:
         self.devices = parse_devices(self.devices)
         if self.devices != ALL:
             check_batch_split(self.batch_size, self.devices)
+        if self.contrastive_weight and self.devices != 1:
+            raise ValueError("the contrastive regulariser trains on one device only (its classifier's batch norm is "
+                             "not synchronised between replicas); use devices=1")
         if self.spectral_norm and self.devices != 1:
             raise ValueError("spectral_norm trains on one device only: its power iteration rescales the weights in "
                              "place, which replicas cannot share; use devices=1")
@@ -158,7 +169,8 @@ class TrainConfig:
         self.invariant_codes = int(resolve_invariant_codes(self.invariant_codes, self.categorical_augmentation,
                                                              self.continuous_dim))
         check_objective(self.categorical_weight, self.continuous_weight, self.categorical_augmentation,
-                        self.invariant_codes, self.continuous_dim, self.real_consistency, self.categorical_dims)
+                        self.invariant_codes, self.continuous_dim, self.real_consistency, self.categorical_dims,
+                        self.contrastive_weight, self.contrastive_start)
 
     def _check_image_format(self):
         """Check image_size, channels and architecture, and fill in what the data decides when it is known."""
@@ -298,6 +310,7 @@ def infogan_from_config(config, generator, discriminator):
                    continuous_weight=config.continuous_weight,
                    categorical_augmentation=config.categorical_augmentation,
                    invariant_codes=config.invariant_codes, real_consistency=config.real_consistency,
+                   contrastive_weight=config.contrastive_weight, contrastive_start=config.contrastive_start,
                    seed=config.seed)
 
 

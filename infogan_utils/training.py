@@ -29,12 +29,13 @@ import tensorflow as tf
 from keras import ops
 
 from .augment import affine_warp, random_affine, random_affine_transforms
-from .codes import LatentSpec, sample_latent_tensors
+from .codes import LatentSpec, contrastive_partners, sample_latent_tensors
 from .data import without_autotuning
 from .distribute import logs_for_strategy, replica_loss, replica_slice, replicas_in_sync
 from .inference import generate_images, predict_codes
-from .losses import (categorical_consistency, discriminator_loss, gaussian_negative_log_likelihood, generator_loss,
+from .losses import (categorical_consistency, contrastive_loss, discriminator_loss, gaussian_negative_log_likelihood, generator_loss,
                      information_losses, real_data_information)
+from .models import build_contrastive_classifier
 from .runs import check_objective, resolve_invariant_codes
 
 
@@ -69,12 +70,19 @@ class InfoGAN(keras.Model):
             same categories from a real image and a copy distorted as the generated ones are (one more pass of
             D over the real batch, or its first ``augmentation_fraction``). It trains D and Q only. 0 (the
             default) leaves it out; above 0 needs ``categorical_augmentation`` above 0 and a categorical code.
+        contrastive_weight: weight of InfoGAN-CR's contrastive regulariser (Lin et al. 2020) in G's loss
+            (:func:`losses.contrastive_loss`): a classifier H (``contrastive_classifier``, its own optimizer) gets
+            each generated image stacked with a partner that shares one continuous code's value and nothing else
+            (:func:`codes.contrastive_partners`) and must say which code it is; G minimises the same loss. 0 (the
+            default) leaves it out; above 0 needs two continuous codes or more.
+        contrastive_start: the step from which G minimises the contrastive loss (InfoGAN-CR's released settings
+            switch it on late); H learns from the first step, so that it can already read the codes then.
         seed: seeds the latent sampling inside ``train_step``.
     """
 
     def __init__(self, generator, discriminator, spec=None, categorical_weight=1.0,
                  continuous_weight=1.0, categorical_augmentation=1.0, augmentation_fraction=1.0, invariant_codes=None,
-                 real_consistency=0.0, seed=0, **kwargs):
+                 real_consistency=0.0, contrastive_weight=0.0, contrastive_start=0, seed=0, **kwargs):
         super().__init__(**kwargs)
         if not (math.isfinite(augmentation_fraction) and 0 < augmentation_fraction <= 1):
             raise ValueError(f"augmentation_fraction must be in (0, 1], got {augmentation_fraction}")
@@ -83,7 +91,8 @@ class InfoGAN(keras.Model):
         self.spec = spec or LatentSpec()
         invariant_codes = resolve_invariant_codes(invariant_codes, categorical_augmentation, self.spec.continuous_dim)
         check_objective(categorical_weight, continuous_weight, categorical_augmentation, invariant_codes,
-                        self.spec.continuous_dim, real_consistency, self.spec.categorical_dims)
+                        self.spec.continuous_dim, real_consistency, self.spec.categorical_dims,
+                        contrastive_weight, contrastive_start)
         if generator.input_shape[-1] != self.spec.input_dim:
             raise ValueError(
                 f"the generator takes inputs of size {generator.input_shape[-1]}, "
@@ -94,6 +103,11 @@ class InfoGAN(keras.Model):
         self.augmentation_fraction = float(augmentation_fraction)
         self.invariant_codes = int(invariant_codes)
         self.real_consistency = float(real_consistency)
+        self.contrastive_weight = float(contrastive_weight)
+        self.contrastive_start = int(contrastive_start)
+        self.contrastive_classifier = None
+        if self.contrastive_weight:
+            self.contrastive_classifier = build_contrastive_classifier(generator.output_shape[1:], self.spec.continuous_dim)
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Counted here rather than read from an optimizer: under mixed precision the loss-scale
         # optimizer skips the steps whose gradients overflow, and its count falls behind.
@@ -102,12 +116,16 @@ class InfoGAN(keras.Model):
             "d_loss", "g_loss", "categorical_loss", "continuous_loss", "categorical_mi", "real_mi")}
         if self.real_consistency:  # logged only when it is trained, so other runs' history keeps its columns
             self.trackers["real_consistency"] = keras.metrics.Mean(name="real_consistency")
+        if self.contrastive_weight:
+            for name in ("contrastive_loss", "contrastive_accuracy"):
+                self.trackers[name] = keras.metrics.Mean(name=name)
         # Every weight lives in the two built networks. Marked built, the model is not called on a batch of
         # images to build it, which a strategy's fit does to an unbuilt model (call() takes latents).
         self.built = True
 
-    def compile(self, d_optimizer, g_optimizer, jit_compile="auto", **kwargs):
-        """Set the two optimizers; D's also trains the Q head, which lives in the discriminator.
+    def compile(self, d_optimizer, g_optimizer, jit_compile="auto", h_optimizer=None, **kwargs):
+        """Set the two optimizers; D's also trains the Q head, which lives in the discriminator. With the
+        contrastive regulariser, ``h_optimizer`` trains its classifier H (default: a copy of D's settings).
 
         ``jit_compile="auto"`` follows the environment variable ``INFOGAN_COMPUTE`` when it is set (with XLA in
         its ``exact`` and ``float16`` modes, without in ``bfloat16`` and ``float32``; ``runs.COMPUTE_MODES``),
@@ -122,6 +140,10 @@ class InfoGAN(keras.Model):
         # Built now so that a checkpoint can be loaded before the first step.
         self.d_optimizer.build(self.discriminator.trainable_weights)
         self.g_optimizer.build(self.generator.trainable_weights)
+        self.h_optimizer = None
+        if self.contrastive_classifier is not None:
+            self.h_optimizer = h_optimizer or d_optimizer.__class__.from_config(d_optimizer.get_config())
+            self.h_optimizer.build(self.contrastive_classifier.trainable_weights)
 
     @property
     def metrics(self):
@@ -168,12 +190,20 @@ class InfoGAN(keras.Model):
                 distorted_real_outputs = self.discriminator(self.distort(real_images[:count], replicas), training=True)
                 consistency = categorical_consistency(self.spec, real_outputs, distorted_real_outputs)
                 d_loss = d_loss + self.real_consistency * consistency
+            if self.contrastive_weight:
+                contrastive, contrastive_accuracy = self.contrastive_term(latent, fake_images, batch_size, replicas)
+                switched_on = ops.cast(self.step_counter >= self.contrastive_start, contrastive.dtype)
+                g_loss = g_loss + switched_on * self.contrastive_weight * contrastive
+                scaled_h_loss = self.h_optimizer.scale_loss(replica_loss(contrastive, replicas))
             scaled_d_loss = self.d_optimizer.scale_loss(replica_loss(d_loss, replicas))
             scaled_g_loss = self.g_optimizer.scale_loss(replica_loss(g_loss, replicas))
         d_weights = self.discriminator.trainable_weights
         g_weights = self.generator.trainable_weights
         self.d_optimizer.apply(tape.gradient(scaled_d_loss, d_weights), d_weights)
         self.g_optimizer.apply(tape.gradient(scaled_g_loss, g_weights), g_weights)
+        if self.contrastive_weight:
+            h_weights = self.contrastive_classifier.trainable_weights
+            self.h_optimizer.apply(tape.gradient(scaled_h_loss, h_weights), h_weights)
         del tape
         self.step_counter.assign_add(1)
         # A label-free diagnostic, not a loss: how confidently and evenly Q sorts the real batch.
@@ -188,6 +218,8 @@ class InfoGAN(keras.Model):
         }
         if self.real_consistency:
             values["real_consistency"] = consistency
+        if self.contrastive_weight:
+            values |= {"contrastive_loss": contrastive, "contrastive_accuracy": contrastive_accuracy}
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return logs_for_strategy({name: tracker.result() for name, tracker in self.trackers.items()})
@@ -202,6 +234,20 @@ class InfoGAN(keras.Model):
             return sample_latent_tensors(self.spec, batch_size, self.seed_generator)
         latent, codes = sample_latent_tensors(self.spec, batch_size * replicas, self.seed_generator)
         return replica_slice(latent, batch_size), replica_slice(codes, batch_size)
+
+    def contrastive_term(self, latent, fake_images, batch_size, replicas=1):
+        """InfoGAN-CR's loss on this batch, and H's accuracy: each generated image is stacked with a partner that
+        shares one randomly chosen continuous code with it (drawn for the global batch on several replicas, as the
+        latents are), and H says which code that is."""
+        partner_latent, _ = self.sample_latents(batch_size, replicas)
+        shared = keras.random.randint((batch_size * replicas,), 0, self.spec.continuous_dim, seed=self.seed_generator)
+        if replicas > 1:
+            shared = replica_slice(shared, batch_size)
+        partners = self.generator(contrastive_partners(self.spec, latent, partner_latent, shared), training=True)
+        logits = self.contrastive_classifier(ops.concatenate([fake_images, partners], axis=-1), training=True)
+        read = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        accuracy = ops.mean(ops.cast(ops.equal(read, ops.cast(shared, "int32")), "float32"))
+        return contrastive_loss(shared, logits), accuracy
 
     def distort(self, images, replicas=1):
         """``images`` randomly distorted for Q (:func:`augment.random_affine`); on several replicas, with this

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from infogan_utils.codes import LatentSpec, sample_latent_tensors
+from infogan_utils.codes import LatentSpec, contrastive_partners, sample_latent_tensors
 
 
 def test_default_spec_is_the_papers():
@@ -117,3 +117,14 @@ def test_a_spec_saved_before_noise_scale_existed_reads_as_scale_one():
     values = LatentSpec().to_dict()
     del values["noise_scale"]
     assert LatentSpec.from_dict(values).noise_scale == 1.0
+
+
+def test_a_contrastive_partner_shares_exactly_the_chosen_continuous_code():
+    spec = LatentSpec(noise_dim=2, categorical_dims=(3,), continuous_dim=2)
+    latent = np.array([[0.1, 0.2, 1, 0, 0, 0.5, -0.5], [0.3, 0.4, 0, 1, 0, 0.7, 0.9]], "float32")
+    partner = np.array([[-0.1, -0.2, 0, 0, 1, -0.6, 0.6], [-0.3, -0.4, 0, 0, 1, -0.8, -0.1]], "float32")
+    paired = np.asarray(contrastive_partners(spec, latent, partner, np.array([1, 0])))
+    # row 0 keeps its partner's noise, category and c2, and takes c3 from the latent; row 1 takes c2
+    np.testing.assert_array_equal(paired, np.array([[-0.1, -0.2, 0, 0, 1, -0.6, -0.5], [-0.3, -0.4, 0, 0, 1, 0.7, -0.1]],
+                                                    "float32"))
+

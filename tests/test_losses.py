@@ -120,3 +120,11 @@ def test_categorical_consistency_is_the_divergence_of_the_distorted_reading_from
     assert np.abs(np.asarray(tape.gradient(divergence, distorted))).max() > 0
     same = losses.categorical_consistency(spec, {"categorical_logits": distorted}, {"categorical_logits": distorted})
     assert value(same) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_contrastive_loss_is_the_cross_entropy_of_the_shared_code():
+    logits = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 3.0]], "float32")
+    shared = np.array([0, 1, 1])
+    expected = np.mean([math.log(2), math.log(1 + math.exp(2)), math.log(1 + math.exp(-3))])
+    assert float(losses.contrastive_loss(shared, logits)) == pytest.approx(expected, rel=1e-6)
+

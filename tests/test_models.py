@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from infogan_utils.codes import LatentSpec
-from infogan_utils.models import architecture_name, build_discriminator, build_generator, build_infogan_models
+from infogan_utils.models import (architecture_name, build_contrastive_classifier, build_discriminator, build_generator,
+                                  build_infogan_models)
 
 
 def test_generator_maps_latents_to_images_in_unit_range():
@@ -143,3 +144,13 @@ def test_spectral_norm_scales_the_trunk_and_q_hidden_layer_to_a_largest_singular
     assert max(abs(value - 1) for value in before) > 0.4
     assert all(abs(value - 1) < 0.05 for value in after), after
     assert np.array_equal(real_logit, np.asarray(discriminator.get_layer("real_logit").kernel))
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+def test_the_contrastive_classifier_reads_two_stacked_images(shape):
+    classifier = build_contrastive_classifier(shape, codes=3)
+    assert classifier.input_shape == (None, shape[0], shape[1], 2 * shape[2])
+    assert classifier(np.zeros((5, shape[0], shape[1], 2 * shape[2]), "float32")).shape == (5, 3)
+    with pytest.raises(ValueError, match="needs at least 2, got 1"):
+        build_contrastive_classifier(shape, codes=1)
+

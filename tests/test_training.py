@@ -296,7 +296,11 @@ def test_a_run_folder_with_another_configuration_is_refused(tiny_run):
     ({"real_consistency": -0.5}, "real_consistency must be a finite number that is not negative"),
     ({"real_consistency": 1.0, "categorical_augmentation": 0.0},
      "real_consistency=1.0 asks Q for the same category .* needs a categorical code and categorical_augmentation"),
-    ({"real_consistency": 1.0, "categorical_dims": ()}, "needs a categorical code")])
+    ({"real_consistency": 1.0, "categorical_dims": ()}, "needs a categorical code"),
+    ({"contrastive_weight": -1.0}, "contrastive_weight must be a finite number that is not negative"),
+    ({"contrastive_weight": 1.0, "continuous_dim": 1}, "needs two continuous codes or more, got 1"),
+    ({"contrastive_start": -1}, "contrastive_start must be a step"), ({"contrastive_start": 2.5}, "must be a step"),
+    ({"contrastive_weight": 1.0, "devices": 2}, "the contrastive regulariser trains on one device only")])
 def test_invalid_configurations(changes, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**changes)
@@ -579,6 +583,46 @@ def test_real_consistency_trains_the_discriminator_and_q_only():
     assert relative_difference(moments(plain, "g_optimizer"), moments(consistent, "g_optimizer")) < 1e-5
     # D's gradient gains the consistency term (measured 0.15 relative on seed 5)
     assert relative_difference(moments(plain, "d_optimizer"), moments(consistent, "d_optimizer")) > 0.01
+
+
+def test_the_contrastive_classifier_learns_from_the_first_step_and_g_only_from_contrastive_start(tmp_path):
+    """One step from the same weights on the same batch: before ``contrastive_start`` G's and D's updates are those
+    of a run without the regulariser (its pairs are drawn after everything else) while H already learns; from it,
+    G's update takes the contrastive loss's gradient. H and its optimizer go into the checkpoint."""
+    images = np.random.default_rng(0).integers(0, 255, (64, 28, 28)).astype(np.uint8)
+
+    def one_step(**settings):
+        model = build_model(TrainConfig(seed=5, batch_size=32, **settings), jit_compile=False)
+        untrained = ([np.asarray(w) for w in model.contrastive_classifier.trainable_weights]
+                     if model.contrastive_classifier is not None else None)
+        history = model.fit(make_dataset(images, 32, seed=7), epochs=1, steps_per_epoch=1, verbose=0,
+                            shuffle=False).history
+        return model, history, untrained
+
+    def trained(model, network):
+        return [np.asarray(w) for w in getattr(model, network).trainable_weights]
+
+    plain, plain_history, _ = one_step()
+    later, history, untrained_h = one_step(contrastive_weight=1.0, contrastive_start=10)
+    now, _, _ = one_step(contrastive_weight=1.0)
+    assert "contrastive_loss" not in plain_history and plain.contrastive_classifier is None
+    # A freshly initialised H guesses which of the 2 codes a pair shares: a loss near ln 2
+    assert 0.3 < history["contrastive_loss"][0] < 1.5 and 0.0 <= history["contrastive_accuracy"][0] <= 1.0
+    # Before the start the same computation for G and D (1e-5: another CPU may sum in another order)
+    assert relative_difference(trained(plain, "generator"), trained(later, "generator")) < 1e-5
+    assert relative_difference(trained(plain, "discriminator"), trained(later, "discriminator")) < 1e-5
+    assert relative_difference(untrained_h, trained(later, "contrastive_classifier")) > 1e-4  # H took a step
+    # From the start G's gradient gains the contrastive term (Adam's first step moves each weight by about its
+    # learning rate either way, so the optimizer's moments are compared)
+    moments = [[np.asarray(v) for v in model.g_optimizer.variables if v.dtype == "float32"] for model in (later, now)]
+    assert relative_difference(*moments) > 0.01
+
+    path = checkpoints.save_checkpoint(now, tmp_path / "checkpoint.npz")
+    again = build_model(TrainConfig(seed=6, batch_size=32, contrastive_weight=1.0), jit_compile=False)
+    checkpoints.load_checkpoint(again, path)
+    for first, second in ((now.contrastive_classifier.weights, again.contrastive_classifier.weights),
+                          (now.h_optimizer.variables, again.h_optimizer.variables)):
+        assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(first, second, strict=True))
 
 
 @pytest.mark.parametrize("arguments, message", [
