@@ -17,6 +17,7 @@ Usage: ``python benchmarks/code_mig.py [--shipped mnist-seed0] [RUN_DIR ...] [--
 import argparse
 import os
 import pathlib
+import statistics
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -52,17 +53,23 @@ def main():
     arguments = parser.parse_args()
     models = [(name, results.trained_run(name).model()) for name in arguments.shipped]
     models += [(run_dir, load_run_model(run_dir)) for run_dir in arguments.runs]
-    lines = []
+    lines, by_group = [], {}
     for name, model in models:
         report = code_mutual_information_gap(model, n=arguments.samples, seed=0)
         lines += rows_of(name, report, continuous_code_correlations(model))
         print("\n".join(lines[-4:]), flush=True)
+        # runs/ablation/VARIANT/seedN is a seed of VARIANT; a shipped run or a lone folder is a group of its own
+        group = pathlib.Path(name).parent.name if pathlib.Path(name).name.startswith("seed") else name
+        by_group.setdefault(group, []).append(report["mig"])
+    summary = [f"| {group} | {len(migs)} | {statistics.median(migs):.3f} | {min(migs):.3f} to {max(migs):.3f} |"
+               for group, migs in by_group.items()]
     command = "python benchmarks/code_mig.py " + " ".join(
         (["--shipped", *arguments.shipped] if arguments.shipped != ["mnist-seed0"] else []) + arguments.runs)
     text = "\n".join([
         "# The mutual information gap of the codes", "", f"Command: `{command.strip()}`", "",
         f"Machine: {machine()}.", "",
         __doc__.split("\n\n")[1].replace("\n", " "), "",
+        "| runs | models | median MIG | range |", "| --- | ---: | ---: | --- |", *summary, "",
         "| model | attribute | gap | code telling most | I(code; attribute), nats | H(attribute), nats "
         "| Spearman rho of the sampled codes |",
         "| --- | --- | --- | --- | --- | --- | --- |", *lines, ""])
