@@ -192,4 +192,3 @@ def contrastive_partners(spec, latent, partner_latent, shared):
     mask = ops.one_hot(shared, width, dtype=latent.dtype)
     continuous = mask * latent[:, -width:] + (1.0 - mask) * partner_latent[:, -width:]
     return ops.concatenate([partner_latent[:, :-width], continuous], axis=1)
-

@@ -33,8 +33,8 @@ from .codes import LatentSpec, contrastive_partners, sample_latent_tensors
 from .data import without_autotuning
 from .distribute import logs_for_strategy, replica_loss, replica_slice, replicas_in_sync
 from .inference import generate_images, predict_codes
-from .losses import (categorical_consistency, contrastive_loss, discriminator_loss, gaussian_negative_log_likelihood, generator_loss,
-                     information_losses, real_data_information)
+from .losses import (categorical_consistency, contrastive_loss, discriminator_loss, gaussian_negative_log_likelihood,
+                     generator_loss, information_losses, real_data_information)
 from .models import build_contrastive_classifier
 from .runs import check_objective, resolve_invariant_codes
 
@@ -107,7 +107,8 @@ class InfoGAN(keras.Model):
         self.contrastive_start = int(contrastive_start)
         self.contrastive_classifier = None
         if self.contrastive_weight:
-            self.contrastive_classifier = build_contrastive_classifier(generator.output_shape[1:], self.spec.continuous_dim)
+            image_shape = generator.output_shape[1:]
+            self.contrastive_classifier = build_contrastive_classifier(image_shape, self.spec.continuous_dim)
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Counted here rather than read from an optimizer: under mixed precision the loss-scale
         # optimizer skips the steps whose gradients overflow, and its count falls behind.

@@ -127,4 +127,3 @@ def test_a_contrastive_partner_shares_exactly_the_chosen_continuous_code():
     # row 0 keeps its partner's noise, category and c2, and takes c3 from the latent; row 1 takes c2
     np.testing.assert_array_equal(paired, np.array([[-0.1, -0.2, 0, 0, 1, -0.6, -0.5], [-0.3, -0.4, 0, 0, 1, 0.7, -0.1]],
                                                     "float32"))
-

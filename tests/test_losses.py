@@ -127,4 +127,3 @@ def test_contrastive_loss_is_the_cross_entropy_of_the_shared_code():
     shared = np.array([0, 1, 1])
     expected = np.mean([math.log(2), math.log(1 + math.exp(2)), math.log(1 + math.exp(-3))])
     assert float(losses.contrastive_loss(shared, logits)) == pytest.approx(expected, rel=1e-6)
-

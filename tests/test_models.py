@@ -153,4 +153,3 @@ def test_the_contrastive_classifier_reads_two_stacked_images(shape):
     assert classifier(np.zeros((5, shape[0], shape[1], 2 * shape[2]), "float32")).shape == (5, 3)
     with pytest.raises(ValueError, match="needs at least 2, got 1"):
         build_contrastive_classifier(shape, codes=1)
-
