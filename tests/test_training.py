@@ -602,20 +602,24 @@ def test_the_contrastive_classifier_learns_from_the_first_step_and_g_only_from_c
     def trained(model, network):
         return [np.asarray(w) for w in getattr(model, network).trainable_weights]
 
+    def moments(model, optimizer):
+        return [np.asarray(v) for v in getattr(model, optimizer).variables if v.dtype == "float32"]
+
     plain, plain_history, _ = one_step()
     later, history, untrained_h = one_step(contrastive_weight=1.0, contrastive_start=10)
     now, _, _ = one_step(contrastive_weight=1.0)
     assert "contrastive_loss" not in plain_history and plain.contrastive_classifier is None
     # A freshly initialised H guesses which of the 2 codes a pair shares: a loss near ln 2
     assert 0.3 < history["contrastive_loss"][0] < 1.5 and 0.0 <= history["contrastive_accuracy"][0] <= 1.0
-    # Before the start the same computation for G and D (1e-5: another CPU may sum in another order)
-    assert relative_difference(trained(plain, "generator"), trained(later, "generator")) < 1e-5
-    assert relative_difference(trained(plain, "discriminator"), trained(later, "discriminator")) < 1e-5
+    # Before the start the same gradients for G and D, up to the order in which two different graphs sum (measured
+    # here: 6e-7 for G's Adam moments, 1e-6 for D's; 1e-4 leaves room for another CPU's kernels and stays 100 times
+    # below the effect checked next). Moments, not weights: Adam's first step moves a weight whose gradient is near 0
+    # by about its learning rate either way.
+    for optimizer in ("g_optimizer", "d_optimizer"):
+        assert relative_difference(moments(plain, optimizer), moments(later, optimizer)) < 1e-4
     assert relative_difference(untrained_h, trained(later, "contrastive_classifier")) > 1e-4  # H took a step
-    # From the start G's gradient gains the contrastive term (Adam's first step moves each weight by about its
-    # learning rate either way, so the optimizer's moments are compared)
-    moments = [[np.asarray(v) for v in model.g_optimizer.variables if v.dtype == "float32"] for model in (later, now)]
-    assert relative_difference(*moments) > 0.01
+    # From the start G's gradient gains the contrastive term
+    assert relative_difference(moments(later, "g_optimizer"), moments(now, "g_optimizer")) > 0.01
 
     path = checkpoints.save_checkpoint(now, tmp_path / "checkpoint.npz")
     again = build_model(TrainConfig(seed=6, batch_size=32, contrastive_weight=1.0), jit_compile=False)
