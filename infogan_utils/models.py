@@ -112,21 +112,9 @@ def build_discriminator(spec=None, image_shape=(28, 28, 1), q_hidden=128, learn_
     convolutions and dense layer and the Q head's hidden layer in ``keras.layers.SpectralNormalization`` (as the
     InfoGAN-CR baseline does, Lin et al. 2020); the output layers stay plain.
     """
-    convolutions, dense_size = ARCHITECTURES[architecture_name(image_shape)][1]
     normalised = _spectrally_normalised if spectral_norm else _unchanged
     inputs = keras.Input(tuple(image_shape), name="image")
-    x = inputs
-    for filters, stride, batch_norm in convolutions:
-        x = normalised(layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=not batch_norm))(x)
-        if batch_norm:
-            x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
-        x = layers.LeakyReLU(LEAKY_SLOPE)(x)
-    x = layers.Flatten(name=None if dense_size else "shared_features")(x)
-    if dense_size:
-        x = normalised(layers.Dense(dense_size, use_bias=False))(x)
-        x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
-        x = layers.LeakyReLU(LEAKY_SLOPE, name="shared_features")(x)
-    features = x
+    features = _trunk(inputs, image_shape, normalised, features_name="shared_features")
     outputs = {"real_logit": layers.Dense(1, dtype="float32", name="real_logit")(features)}
     if spec is not None:
         outputs.update(build_q_head(features, spec, q_hidden, learn_std, normalised))
@@ -140,21 +128,30 @@ def build_contrastive_classifier(image_shape=(28, 28, 1), codes=2, name="contras
     if codes < 2:
         raise ValueError(f"the contrastive classifier tells which of the continuous codes a pair shares: it needs "
                          f"at least 2, got {codes}")
-    convolutions, dense_size = ARCHITECTURES[architecture_name(image_shape)][1]
     height, width, channels = image_shape
-    x = inputs = keras.Input((height, width, 2 * channels), name="image_pair")
+    inputs = keras.Input((height, width, 2 * channels), name="image_pair")
+    features = _trunk(inputs, image_shape)
+    outputs = layers.Dense(codes, dtype="float32", name="shared_code_logits")(features)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _trunk(inputs, image_shape, normalised=None, features_name=None):
+    """The discriminator's convolutions (and dense layer, for the sizes that have one) for ``image_shape``, each
+    wrapped by ``normalised`` when given; the last layer is named ``features_name``."""
+    normalised = normalised or _unchanged
+    convolutions, dense_size = ARCHITECTURES[architecture_name(image_shape)][1]
+    x = inputs
     for filters, stride, batch_norm in convolutions:
-        x = layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=not batch_norm)(x)
+        x = normalised(layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=not batch_norm))(x)
         if batch_norm:
             x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
         x = layers.LeakyReLU(LEAKY_SLOPE)(x)
-    x = layers.Flatten()(x)
+    x = layers.Flatten(name=None if dense_size else features_name)(x)
     if dense_size:
-        x = layers.Dense(dense_size, use_bias=False)(x)
+        x = normalised(layers.Dense(dense_size, use_bias=False))(x)
         x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM)(x)
-        x = layers.LeakyReLU(LEAKY_SLOPE)(x)
-    outputs = layers.Dense(codes, dtype="float32", name="shared_code_logits")(x)
-    return keras.Model(inputs, outputs, name=name)
+        x = layers.LeakyReLU(LEAKY_SLOPE, name=features_name)(x)
+    return x
 
 
 def _spectrally_normalised(layer):
