@@ -98,8 +98,19 @@ def test_title_and_badges(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_setup_cell_first(path):
     first_code = code_cells(load(path))[0]
-    assert source(first_code).strip() == chapters.setup_cell_source(SETTINGS).strip(), (
+    expected = chapters.setup_cell_source(SETTINGS, training_modes=path.name in chapters.TRAINING_CHAPTERS)
+    assert source(first_code).strip() == expected.strip(), (
         f"{path.name}: the first code cell is not the series' shared setup cell (tools/chapters.py setup_cell_source)")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_mode_is_set_only_where_a_cell_reads_it(path):
+    """A reader changes MODE expecting it to matter: the setup cell sets it only in a chapter whose code reads it."""
+    later_code = "\n".join(source(cell) for cell in code_cells(load(path))[1:])
+    reads_mode = re.search(r"\bMODE\b", later_code) is not None
+    assert reads_mode == (path.name in chapters.TRAINING_CHAPTERS), (
+        f"{path.name}: its code {'reads' if reads_mode else 'never reads'} MODE; "
+        "tools/chapters.py TRAINING_CHAPTERS says otherwise")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)

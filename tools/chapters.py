@@ -56,6 +56,9 @@ CHAPTERS = [
     ("07_beyond_mnist.ipynb", "Beyond MNIST: InfoGAN on Fashion-MNIST"),
 ]
 
+# The chapters that can read the project's finished run or train their own: their setup cell sets MODE.
+TRAINING_CHAPTERS = ("04_train_infogan.ipynb", "07_beyond_mnist.ipynb")
+
 # Appendices: notebooks that go with a chapter (its study, not its main path), listed after it in the table.
 APPENDICES = [
     ("04a_appendix_settings.ipynb", "Appendix to chapter 4: the study behind the defaults"),
@@ -174,16 +177,18 @@ def setup_git_url(settings, release=None):
     return f"git+https://github.com/{owner}/{repo}" + (f"@{release}" if release else "")
 
 
-def setup_cell_source(settings, release=None):
-    """The setup cell every chapter starts its code with."""
+def setup_cell_source(settings, release=None, training_modes=False):
+    """The setup cell every chapter starts its code with; with ``training_modes`` (the chapters of
+    ``TRAINING_CHAPTERS``) it also sets ``MODE``, which chooses between the shipped run and training your own."""
     install = f'pip install "infogan-utils @ {setup_git_url(settings, release)}"'
+    mode = ('MODE = "trained"  # "trained" reads the project\'s finished run; "short" or "full" trains your own\n'
+            if training_modes else "")
     return f'''import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ log lines out of the outputs
 QUICK = os.environ.get("INFOGAN_QUICK") == "1"  # the test suite sets this to shrink training
-MODE = "trained"  # chapters 4 and 7: "trained" (read the project's finished run), "short" or "full" (train yourself)
-
+{mode}
 if "google.colab" in sys.modules:  # Colab: install the helper package, pinned to the release of these chapters
     %{install} -q
 try:
