@@ -46,6 +46,9 @@ def render_sweep(model, category, continuous, sweep_index, noise_seed=0, steps=9
     return image_to_png(tile_images(images, columns=steps), scale=scale)
 
 
+ONE_DIGIT = -1  # the view menu's value for one digit; a sweep's value is its code's index (0 for c2)
+
+
 class LatentExplorer:
     """Widgets for the category (0-9), each continuous code and the noise seed, and the digit they make.
 
@@ -75,8 +78,8 @@ class LatentExplorer:
                                             layout=widgets.Layout(width=f"{label_width + 260}px"))
                         for name in names]
         self.noise_seed = widgets.BoundedIntText(value=0, min=0, max=2**31 - 1, description="noise seed")
-        self.mode = widgets.Dropdown(options=[("one digit", -1)] + [(f"sweep {n}", i) for i, n in enumerate(names)],
-                                     value=-1, description="view")
+        views = [("one digit", ONE_DIGIT)] + [(f"sweep {name}", index) for index, name in enumerate(names)]
+        self.mode = widgets.Dropdown(options=views, value=ONE_DIGIT, description="view")
         self.image = widgets.Image(format="png")
         self.status = widgets.HTML()
         self.redraw_ms = []
@@ -91,11 +94,23 @@ class LatentExplorer:
     def continuous_values(self):
         return [slider.value for slider in self.sliders]
 
+    def show_digit(self):
+        """Switch the view to one digit with Q's reading of it (the view menu's "one digit")."""
+        self.mode.value = ONE_DIGIT
+
+    def show_sweep(self, code):
+        """Switch the view to a sweep of one continuous code from -2 to 2; ``code`` is its name, ``"c2"`` for
+        the first continuous code, ``"c3"`` for the second and so on."""
+        names = [f"c{index + 2}" for index in range(len(self.sliders))]
+        if code not in names:
+            raise ValueError(f"this model's continuous codes are {', '.join(names)}; got {code!r}")
+        self.mode.value = names.index(code)
+
     def redraw(self):
         """Draw the current setting; returns the time it took in milliseconds."""
         started = time.perf_counter()
         try:
-            if self.mode.value < 0:
+            if self.mode.value == ONE_DIGIT:
                 png, info = render_digit(self.model, self.category.value, self.continuous_values(),
                                          self.noise_seed.value)
                 codes = ", ".join(f"{v:+.2f}" for v in info["predicted_continuous"])

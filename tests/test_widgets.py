@@ -14,7 +14,7 @@ from explorer_model import write_untrained_model
 from tolerances import SAME_NETWORK
 from infogan_utils.inference import SMALL_BATCH, inference_function, run_generator
 from infogan_utils.pretrained import PRETRAINED_DIR, load_pretrained
-from infogan_utils.widgets import (SLIDER_RANGE, LatentExplorer, explorer_or_message, render_digit,
+from infogan_utils.widgets import (ONE_DIGIT, SLIDER_RANGE, LatentExplorer, explorer_or_message, render_digit,
                                    render_sweep)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -151,10 +151,16 @@ def test_explorer_redraws_when_a_value_is_set_in_code(model):
         seen.append(bytes(explorer.image.value))
     assert len(explorer.redraw_ms) == 5
     assert "Q reads class" in explorer.status.value
-    explorer.mode.value = 1  # sweep c3
+    explorer.show_sweep("c3")
     height, width = decode(bytes(explorer.image.value)).shape
     assert width > 8 * height
     assert "sweeping c3" in explorer.status.value
+    explorer.show_digit()
+    assert decode(bytes(explorer.image.value)).shape[0] == decode(bytes(explorer.image.value)).shape[1]
+    assert "Q reads class" in explorer.status.value and len(explorer.redraw_ms) == 7
+    with pytest.raises(ValueError, match=r"continuous codes are c2, c3; got 'c4'"):
+        explorer.show_sweep("c4")
+    assert explorer.mode.value == ONE_DIGIT
 
 
 def test_explorer_controls_cannot_leave_their_ranges(model):
