@@ -243,3 +243,20 @@ def test_the_decision_table_reads_the_candidates_test_figures_against_the_gates(
     # median 0.9750 passes its gate, the minimum 0.9590 misses 0.96: not met
     assert lines[-2] == ("3 of 5 seeds; test median **0.9750**, minimum **0.9590**. Gates (median ≥ 0.97, every "
                          "seed ≥ 0.96): **not met** so far.")
+    # The next candidate's section, after the first, with its codes' medians against the targets.
+    candidate, heading, _ = report.DECISIONS[1]
+    codes = {"c2": {"slant": 0.1, "width": 0.2, "thickness": 0.85}, "c3": {"slant": -0.9, "width": 0.1,
+                                                                            "thickness": 0.05}}
+    run = tmp_path / "ablation" / candidate / "seed20"
+    run.mkdir(parents=True)
+    (run / "validation.json").write_text(json.dumps({"hungarian_accuracy": 0.975, "steps": 5000,
+                                                     "continuous_codes": codes,
+                                                     "sample_quality": {"frechet_distance": 2.5}}))
+    (run / "metrics.json").write_text(json.dumps({"hungarian_accuracy": 0.9800, "nmi": 0.95, "steps": 5000,
+                                                  "config": TrainConfig(seed=20, real_consistency=0.1).to_dict()}))
+    both = report.decision_sections(tmp_path, 5000)
+    assert both[:len(lines)] == lines and both[len(lines)] == f"## {heading}"
+    assert both[-3].startswith("1 of 5 seeds; test median **0.9800**, minimum **0.9800**.") and "**met** so far" in both[-3]
+    assert both[-2] == ("Codes (medians over 1 seeds, from `validation.json`): slant code 0.90, other code 0.85, "
+                        "largest cross-correlation 0.10; targets ≥ 0.8, ≥ 0.8, ≤ 0.2: **met**. Fréchet distance "
+                        "median 2.50.")
