@@ -17,6 +17,9 @@ BATCH_SIZE = 32
 def configure_two_cpu_devices():
     import tensorflow as tf
 
+    # Each replica's ops on one thread: the two replicas then share the two cores instead of both asking for both.
+    # A step of 64 images took 327 ms instead of 418 ms (one device: 191 ms), idle 2-core EPYC, float32 without XLA.
+    tf.config.threading.set_intra_op_parallelism_threads(1)
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
