@@ -91,6 +91,18 @@ class TrainConfig:
     (``continuous_weight`` was 0.1 until the validation runs of ``benchmarks/README.md`` showed
     that, with the distortion, 1 gives both more accurate categories and stronger continuous codes;
     ``invariant_codes`` was 0 until 2026-12-04, and a ``config.json`` without it is read as 0.)
+
+    The other settings:
+
+    - what to train on: ``dataset`` ("mnist" or "fashion_mnist"), or ``images``, a folder of your own; then
+      ``image_size`` and ``channels`` (0: from the data) and ``architecture`` (filled in: the paper's network for
+      that size); ``train_subset`` trains on only the first that many images (0: all);
+    - the run: ``seed`` (every random draw), ``steps_per_epoch`` (how often it logs, saves a grid and writes its
+      checkpoint), ``devices`` (how many devices train it together; it may resume on another number);
+    - the latent codes and networks: ``noise_distribution`` and ``noise_scale`` (the noise z),
+      ``q_hidden`` (Q's hidden layer), ``codes_every_layer`` (feed c2, c3 to every layer of G, not only the first);
+    - levers for the continuous codes under study, off by default (``benchmarks/README.md`` says what each did):
+      ``spectral_norm``, ``real_consistency``, ``contrastive_weight`` with ``contrastive_start``.
     """
 
     dataset: str = "mnist"
