@@ -278,7 +278,8 @@ def decision_section(runs, steps, variant=DECISION_VARIANT, heading=DECISIONS[0]
         lines += [f"Codes (medians over {len(roles)} seeds, from `validation.json`): slant code "
                   f"{medians['slant_rho']:.2f}, other code {medians['other_rho']:.2f}, largest cross-correlation "
                   f"{medians['cross_rho']:.2f}; targets ≥ {CODE_TARGET['slant_rho']}, ≥ {CODE_TARGET['other_rho']}, "
-                  f"≤ {CODE_TARGET['cross_rho']}: **{'met' if codes_meet_targets(medians) else 'not met'}**."
+                  f"≤ {CODE_TARGET['cross_rho']}: "
+                  f"**{'met' if codes_meet_targets(medians) else 'not met'}**."
                   + (f" Fréchet distance median {statistics.median(distances):.2f}." if distances else "")]
     return lines + [""]
 
