@@ -64,7 +64,8 @@ class LatentExplorer:
         self.model = model
         self.slow_ms = slow_ms
         spec = model.spec
-        names = code_names or [f"c{index + 2}" for index in range(spec.continuous_dim)]
+        self.code_keys = [f"c{index + 2}" for index in range(spec.continuous_dim)]  # what show_sweep takes
+        names = code_names or self.code_keys
         labels = list(range(spec.categorical_dims[0]))
         # a model trained on a folder of classes names its buttons after the subfolders
         classes = [model.class_name(label) if hasattr(model, "class_name") else str(label) for label in labels]
@@ -101,10 +102,9 @@ class LatentExplorer:
     def show_sweep(self, code):
         """Switch the view to a sweep of one continuous code from -2 to 2; ``code`` is its name, ``"c2"`` for
         the first continuous code, ``"c3"`` for the second and so on."""
-        names = [f"c{index + 2}" for index in range(len(self.sliders))]
-        if code not in names:
-            raise ValueError(f"this model's continuous codes are {', '.join(names)}; got {code!r}")
-        self.mode.value = names.index(code)
+        if code not in self.code_keys:
+            raise ValueError(f"this model's continuous codes are {', '.join(self.code_keys)}; got {code!r}")
+        self.mode.value = self.code_keys.index(code)
 
     def redraw(self):
         """Draw the current setting; returns the time it took in milliseconds."""
