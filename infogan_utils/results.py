@@ -2,13 +2,14 @@
 
 A chapter opened on Colab has the installed package and nothing else: no clone, no ``runs/``
 folder. So the package carries what the chapters show of the project's own training runs: the
-seed-0 MNIST run, the Fashion-MNIST run and one failed run of the official settings
+seed-0 MNIST run, the Fashion-MNIST run, chapter 7's longer run on a folder of shapes
+(``shapes-seed0``, ``benchmarks/shapes_run.py``) and one failed run of the official settings
 (``paper-seed2``, chapter 4's example of a run gone wrong): configuration, metrics, timing, the
 step log and a few image grids; and ``summary.json``, one row per run of ``benchmarks/RESULTS.md``
 (development seeds, fresh seeds, the previous defaults, ablations). The
 MNIST run's weights are the shipped model (``pretrained/mnist.npz``), so :meth:`TrainedRun.model`
 rebuilds it as an :class:`~infogan_utils.training.InfoGAN`, the same kind of object a reader's own
-training returns. The Fashion-MNIST weights are not shipped (they would double the package's size).
+training returns. The Fashion-MNIST and shapes weights are not shipped (they would double the package's size).
 
 ``tools/ship_results.py`` copies these files from the repository's ``runs/`` folder.
 """

@@ -13,7 +13,7 @@ from infogan_utils import results
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["mnist-seed0", "fashion-mnist-seed0", "paper-seed2"])
+@pytest.mark.parametrize("name", ["mnist-seed0", "fashion-mnist-seed0", "paper-seed2", "shapes-seed0"])
 def test_the_shipped_copy_matches_runs(name):
     """tools/ship_results.py copies these files; a run that changed without re-shipping fails here."""
     shipped = results.RESULTS_DIR / name

@@ -23,6 +23,7 @@ RUN_FILES = ["config.json", "metrics.json", "timing.json", "steps.csv", "history
 SHIPPED = {
     "mnist-seed0": RUN_FILES + ["validation.json", "grids/epoch_001.png", "grids/epoch_020.png"],
     "fashion-mnist-seed0": RUN_FILES + ["traversals_labelled.png"],
+    "shapes-seed0": RUN_FILES + ["traversals_labelled.png", "grids/epoch_030.png"],  # chapter 7's longer shapes run
     "paper-seed2": RUN_FILES + ["grids/epoch_001.png", "grids/epoch_020.png"],  # chapter 4's failed run
 }
 SUMMARY_METRICS = ["hungarian_accuracy", "majority_accuracy", "nmi", "categorical_mi", "steps", "confusion_matrix",
