@@ -53,7 +53,7 @@ CHAPTERS = [
     ("04_train_infogan.ipynb", "Training InfoGAN on MNIST"),
     ("05_latent_explorer.ipynb", "Exploring the latent codes with widgets"),
     ("06_q_as_classifier.ipynb", "The Q head as an unsupervised classifier"),
-    ("07_beyond_mnist.ipynb", "Beyond MNIST: InfoGAN on Fashion-MNIST"),
+    ("07_beyond_mnist.ipynb", "Beyond MNIST: Fashion-MNIST and your own images"),
 ]
 
 # The chapters that can read the project's finished run or train their own: their setup cell sets MODE.
