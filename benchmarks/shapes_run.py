@@ -43,8 +43,7 @@ def main(argv=None):
                          steps=arguments.steps, batch_size=64, steps_per_epoch=100, seed=arguments.seed)
     run_dir = arguments.out or pathlib.Path("runs") / f"shapes-seed{arguments.seed}"
     model, metrics = train_run(run_dir, config, verbose=2)
-    shape_names = sorted(SHAPES)  # the subfolders, as load_image_folder sorts them
-    rows = [f"{category}: {shape_names[shape]}" for category, shape in enumerate(metrics["cluster_to_label"])]
+    rows = [f"{category}: {metrics['class_names'][shape]}" for category, shape in enumerate(metrics["cluster_to_label"])]
     fig, axes = plt.subplots(1, 2, figsize=(14, 3.4))
     for index, ax in enumerate(axes):
         plotting.plot_traversal(model, index, ax=ax, row_labels=rows, title=f"c{index + 2} from -2 to 2")
