@@ -36,7 +36,7 @@ from .inference import generate_images, predict_codes
 from .losses import (categorical_consistency, contrastive_loss, discriminator_loss, gaussian_negative_log_likelihood,
                      generator_loss, information_losses, real_data_information)
 from .models import build_contrastive_classifier
-from .runs import check_objective, resolve_invariant_codes
+from .runs import check_objective, resolve_compute, resolve_invariant_codes
 
 
 @keras.saving.register_keras_serializable(package="infogan_utils")
@@ -338,6 +338,19 @@ def cpu_has_bfloat16(cpuinfo_path="/proc/cpuinfo"):
     except OSError:
         pass
     return False
+
+
+def machine_policy():
+    """The Keras dtype policy for models built by hand, as the chapters build theirs: ``"mixed_bfloat16"`` where
+    :func:`runs.build_model` trains in bfloat16 (a CPU with bfloat16 instructions, or ``INFOGAN_COMPUTE=bfloat16``),
+    ``"float32"`` everywhere else (a GPU, any other CPU, the test suite's ``INFOGAN_COMPUTE=float32``).
+
+    Set it with ``keras.mixed_precision.set_global_policy`` before building the networks. The weights stay float32;
+    the layers compute in bfloat16, and the networks' last layers return float32. On the project's 2-core EPYC a
+    step of chapter 1's DCGAN (batches of 64, no XLA) took 127 and 149 ms in bfloat16 against 177 to 189 ms in
+    float32, and one of chapter 3's InfoGAN 140 and 146 ms against 191 and 196 ms.
+    """
+    return "mixed_bfloat16" if resolve_compute()[1] == "bfloat16" else "float32"
 
 
 def describe_device():

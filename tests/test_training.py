@@ -493,6 +493,23 @@ def test_the_automatic_choice_follows_the_cpu(monkeypatch, has_bfloat16, jit_com
     assert keras.mixed_precision.global_policy().name == "float32"  # the global policy is left as it was
 
 
+@pytest.mark.parametrize("gpu, has_bfloat16, forced, expected", [
+    (False, True, None, "mixed_bfloat16"),  # this project's CPU: as build_model trains
+    (False, False, None, "float32"),  # a CPU without bfloat16 instructions
+    (True, True, None, "float32"),  # a GPU: the chapters' networks stay float32 (no loss scaling to set up)
+    (False, True, "float32", "float32"),  # the test suite's short runs
+    (False, False, "bfloat16", "mixed_bfloat16"),
+])
+def test_the_chapters_policy_follows_the_machine(monkeypatch, gpu, has_bfloat16, forced, expected):
+    monkeypatch.setattr(training, "gpu_available", lambda: gpu)
+    monkeypatch.setattr(training, "cpu_has_bfloat16", lambda: has_bfloat16)
+    if forced:
+        monkeypatch.setenv("INFOGAN_COMPUTE", forced)
+    else:
+        monkeypatch.delenv("INFOGAN_COMPUTE", raising=False)
+    assert training.machine_policy() == expected
+
+
 def test_bfloat16_instructions_are_read_from_the_cpu_flags(tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
