@@ -12,6 +12,7 @@ import pytest
 
 from infogan_utils import cli
 from infogan_utils.data import write_shapes_folder
+from infogan_utils.pretrained import load_pretrained
 from infogan_utils.runs import TrainConfig, resolve_compute
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,14 +86,16 @@ def test_evaluate_with_a_corrupt_checkpoint(tiny_run, tmp_path, capsys):
 
 
 def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path, capsys):
-    """Also: the command line prints only its own lines, with no TensorFlow, XLA or absl start-up logging,
-    even when TF_CPP_MIN_LOG_LEVEL is not set."""
+    """train, evaluate, evaluate --validation and export, each through the command line, on one run. Also: the
+    command line prints only its own lines, with no TensorFlow, XLA or absl start-up logging, even when
+    TF_CPP_MIN_LOG_LEVEL is not set. Export comes last, so it reuses the validation report instead of computing
+    it a second time (``train --export`` is checked below)."""
     out = tmp_path / "run"
     result = infogan("train", "--steps", "12", "--batch-size", "32", "--train-subset", "512", "--steps-per-epoch", "6",
-                     "--out", str(out), "--export", str(tmp_path / "model.npz"), "--quiet", env={})
+                     "--out", str(out), "--quiet", env={})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr == ""
-    assert result.stdout == f"Wrote {out}/metrics.json\nExported {tmp_path / 'model.npz'}\n"
+    assert result.stdout == f"Wrote {out}/metrics.json\n"
     for name in ("config.json", "checkpoint.npz", "checkpoint.prev.npz", "metrics.json", "traversal_c2.png",
                  "traversal_c3.png", "grids/epoch_002.png", "history.csv", "steps.csv"):
         assert (out / name).is_file(), name
@@ -100,7 +103,7 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path,
     for key in ("hungarian_accuracy", "majority_accuracy", "nmi", "categorical_mi", "steps", "images_per_second",
                 "wall_time_seconds", "config"):
         assert key in metrics, key
-    assert metrics["steps"] == 12 and (tmp_path / "model.npz").is_file()
+    assert metrics["steps"] == 12
     jit_compile, precision = resolve_compute()
     policy = {"bfloat16": "mixed_bfloat16", True: "mixed_float16", False: "float32"}[precision]
     chosen = f"{policy}, {'XLA' if jit_compile else 'no XLA'}"
@@ -123,8 +126,28 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path,
     assert len(quality["category_shares"]) == 10 and 0 <= quality["worst_share"] == min(quality["category_shares"]) <= 1
     assert quality["frechet_distance"] > quality["reference_frechet_distance"] > 0  # 12 steps: far from real digits
     assert printed.splitlines()[3].startswith("Samples, judged by the project's MNIST classifier: Fréchet distance ")
+    assert cli.main(["export", str(out), str(tmp_path / "model.npz")]) == 0
+    assert capsys.readouterr().out == f"Exported {tmp_path / 'model.npz'}\n"
+    exported = load_pretrained(path=tmp_path / "model.npz")
+    assert exported.meta["validation"] == validation
+    assert exported.metrics["hungarian_accuracy"] == metrics["hungarian_accuracy"]
     error = infogan("train", "--out", str(out), "--steps", "1", env={})
     assert error.stdout == "" and error.stderr.count("\n") == 1, error.stderr
+
+
+def test_train_export_exports_the_run_it_trained(monkeypatch, tmp_path, capsys):
+    """``train --export FILE`` exports the run once it is trained and says so after the run's own line."""
+    from infogan_utils import pretrained, runs
+
+    calls = []
+    monkeypatch.setattr(runs, "train_run", lambda out, config, **options: calls.append(("train", str(out))))
+    monkeypatch.setattr(pretrained, "export_pretrained",
+                        lambda run_dir, path: calls.append(("export", str(run_dir), str(path))) or path)
+    monkeypatch.setattr(cli, "_import_tensorflow_quietly", lambda: None)
+    out, file = tmp_path / "run", tmp_path / "model.npz"
+    assert cli.main(["train", "--out", str(out), "--export", str(file), "--quiet"]) == 0
+    assert calls == [("train", str(out)), ("export", str(out), str(file))]
+    assert capsys.readouterr().out == f"Wrote {out}/metrics.json\nExported {file}\n"
 
 
 @pytest.mark.parametrize("flags, jit_compile", [(["--exact"], True), ([], "auto")])
