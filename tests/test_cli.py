@@ -85,7 +85,7 @@ def test_evaluate_with_a_corrupt_checkpoint(tiny_run, tmp_path, capsys):
     assert_refused(capsys, ["evaluate", str(broken)], "is damaged and cannot be read")
 
 
-def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path, capsys):
+def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path, capsys, monkeypatch):
     """train, evaluate, evaluate --validation and export, each through the command line, on one run. Also: the
     command line prints only its own lines, with no TensorFlow, XLA or absl start-up logging, even when
     TF_CPP_MIN_LOG_LEVEL is not set. Export comes last, so it reuses the validation report instead of computing
@@ -126,6 +126,12 @@ def test_train_writes_a_complete_run_folder_and_evaluate_recomputes_it(tmp_path,
     assert len(quality["category_shares"]) == 10 and 0 <= quality["worst_share"] == min(quality["category_shares"]) <= 1
     assert quality["frechet_distance"] > quality["reference_frechet_distance"] > 0  # 12 steps: far from real digits
     assert printed.splitlines()[3].startswith("Samples, judged by the project's MNIST classifier: Fréchet distance ")
+    from infogan_utils import runs
+
+    def computed_again(*arguments, **options):
+        raise AssertionError("export computed the validation report again instead of reading validation.json")
+
+    monkeypatch.setattr(runs, "evaluate_validation", computed_again)
     assert cli.main(["export", str(out), str(tmp_path / "model.npz")]) == 0
     assert capsys.readouterr().out == f"Exported {tmp_path / 'model.npz'}\n"
     exported = load_pretrained(path=tmp_path / "model.npz")
