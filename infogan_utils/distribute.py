@@ -11,6 +11,7 @@ replica's loss is its share of the global-batch loss (:func:`replica_loss`). Mac
 variable ``TF_CONFIG`` train together under ``MultiWorkerMirroredStrategy`` (``docs/devices.md``).
 """
 
+import itertools
 import json
 import os
 
@@ -18,6 +19,13 @@ import os
 # configuration alone must not load TensorFlow (the command line imports it quietly, later).
 ALL = "all"
 NO_STRATEGY = "none"  # what timing.json records for a run trained on one device without a strategy
+# Each MirroredStrategy numbers its all-reduces from the same group and instance keys, and TensorFlow's runtime
+# remembers each key's shape for the whole process: a second strategy training another model would have its
+# all-reduces paired with the first one's shapes ("Shape mismatch in the collective instance",
+# tensorflow/tensorflow#62790). Every strategy made here gets its own range of group keys, as TensorFlow's own
+# tests give theirs (``MirroredStrategy._collective_key_base``).
+_COLLECTIVE_KEY_RANGE = 1000
+_strategies_made = itertools.count(1)
 
 
 def parse_devices(devices):
@@ -85,6 +93,7 @@ def make_strategy(devices, batch_size):
     check_batch_split(batch_size, count)
     if count == 1:
         return None
+    tf.distribute.MirroredStrategy._collective_key_base = next(_strategies_made) * _COLLECTIVE_KEY_RANGE
     return tf.distribute.MirroredStrategy(available[:count])
 
 

@@ -169,9 +169,6 @@ class TrainConfig:
         self.devices = parse_devices(self.devices)
         if self.devices != ALL:
             check_batch_split(self.batch_size, self.devices)
-        if self.contrastive_weight and self.devices != 1:
-            raise ValueError("the contrastive regulariser trains on one device only (its classifier's batch norm is "
-                             "not synchronised between replicas); use devices=1")
         if self.spectral_norm and self.devices != 1:
             raise ValueError("spectral_norm trains on one device only: its power iteration rescales the weights in "
                              "place, which replicas cannot share; use devices=1")
@@ -275,7 +272,8 @@ def build_model(config, jit_compile="auto", mixed_precision="auto", steps_per_ex
     with strategy.scope() if strategy else contextlib.nullcontext():
         model = _build_and_compile(config, jit_compile, mixed_precision, steps_per_execution)
     if strategy:
-        synchronize_batch_norm(model.generator, model.discriminator)
+        classifier = [model.contrastive_classifier] if model.contrastive_classifier is not None else []
+        synchronize_batch_norm(model.generator, model.discriminator, *classifier)
     return model
 
 

@@ -40,7 +40,8 @@ LONGEST_FIRST = ("test_devices.py::test_two_replicas_take_the_steps",  # makes t
                  "test_training.py::test_without_the_information_term",
                  "test_browser.py::")
 # Tests that read the two-device report go last, when the first test has made it.
-LAST = ("test_devices.py::test_a_run_resumes_on_another_number_of_devices",
+LAST = ("test_devices.py::test_two_replicas_take_the_contrastive_regularisers_step",
+        "test_devices.py::test_a_run_resumes_on_another_number_of_devices",
         "test_devices.py::test_two_replicas_learn_what_one_device_learns")
 
 

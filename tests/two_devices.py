@@ -27,15 +27,19 @@ def configure_two_cpu_devices():
 
 
 def training_state(model):
-    """The trainable weights, the batch-norm statistics and both optimizers' float variables, as NumPy arrays."""
+    """The trainable weights, the batch-norm statistics and the optimizers' float variables (H's too, with the
+    contrastive regulariser), as NumPy arrays."""
     import numpy as np
 
-    networks = (model.generator, model.discriminator)
+    networks = [model.generator, model.discriminator]
+    optimizers = [model.d_optimizer, model.g_optimizer]
+    if model.contrastive_classifier is not None:  # InfoGAN-CR's classifier H and its optimizer
+        networks.append(model.contrastive_classifier)
+        optimizers.append(model.h_optimizer)
     return {
         "weights": [np.asarray(w) for network in networks for w in network.trainable_weights],
         "batch_norm": [np.asarray(w) for network in networks for w in network.non_trainable_weights],
-        "moments": [np.asarray(v) for optimizer in (model.d_optimizer, model.g_optimizer)
-                    for v in optimizer.variables if v.dtype == "float32"],
+        "moments": [np.asarray(v) for optimizer in optimizers for v in optimizer.variables if v.dtype == "float32"],
     }
 
 
@@ -65,7 +69,10 @@ def compare(one_device, two_devices, initial):
 
 def same_steps():
     """One device, two replicas, and two replicas that sum their mean losses (the classic bug), from the same
-    initial weights on the same batches: their differences after one step and after three."""
+    initial weights on the same batches: their differences after one step and after three. Then one step of
+    InfoGAN-CR's regulariser (switched on from the first step) on one device and on two: its second generator pass
+    and its classifier H add all-reduces of their own, and its model is the process's fourth on two devices, so
+    its keys must not meet the earlier strategies' (tensorflow/tensorflow#62790)."""
     import numpy as np
 
     from infogan_utils import training
@@ -74,8 +81,9 @@ def same_steps():
 
     images = np.random.default_rng(0).integers(0, 255, (256, 28, 28)).astype(np.uint8)
 
-    def train(devices, steps):
-        model = build_model(TrainConfig(seed=3, batch_size=BATCH_SIZE, devices=devices), jit_compile=False)
+    def train(devices, steps, **settings):
+        model = build_model(TrainConfig(seed=3, batch_size=BATCH_SIZE, devices=devices, **settings),
+                            jit_compile=False)
         states = [training_state(model)]
         for start in range(steps):  # one step at a time, to read the state after the first
             model.fit(make_dataset(images, BATCH_SIZE, seed=7, start_step=start), epochs=1, steps_per_epoch=1,
@@ -91,12 +99,16 @@ def same_steps():
         summed, _ = train(2, 1)
     finally:
         training.replica_loss = share
+    contrastive = {"contrastive_weight": 0.5, "contrastive_start": 0}
+    one_contrastive, _ = train(1, 1, **contrastive)
+    two_contrastive, _ = train(2, 1, **contrastive)
     return {
         "steps": [one_steps, two_steps],
         "initial_weights_equal": all(np.array_equal(a, b) for a, b in zip(one[0]["weights"], two[0]["weights"])),
         "after_1": compare(one[1], two[1], one[0]),
         "after_3": compare(one[3], two[3], one[0]),
         "summed_losses_after_1": compare(one[1], summed[1], one[0]),
+        "contrastive_after_1": compare(one_contrastive[1], two_contrastive[1], one_contrastive[0]),
     }
 
 
