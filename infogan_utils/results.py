@@ -39,7 +39,16 @@ SUMMARY_PATTERNS = {"defaults": "mnist-seed[0-4]",  # today's defaults (seed 0 s
                     "invariant-codes-1-fresh": "ablation/invariant-codes-1-fresh/seed*",
                     # the same five fresh seeds trained again, with their test figures (the accuracy gates' evidence
                     # that made invariant_codes=1 the default: today's defaults on fresh seeds)
-                    "invariant-codes-1-fresh-retrained": "ablation/invariant-codes-1-fresh-retrained/seed*"}
+                    "invariant-codes-1-fresh-retrained": "ablation/invariant-codes-1-fresh-retrained/seed*",
+                    # levers from the literature on today's defaults (appendix A.8), in mixed_bfloat16: screening
+                    # and judging seeds 0-4 on the validation slice, then fresh seeds for the candidates
+                    "spectral-norm": "ablation/spectral-norm/seed*",
+                    "real-consistency": "ablation/real-consistency/seed*",
+                    "real-consistency-0.1": "ablation/real-consistency-0.1/seed*",
+                    "real-consistency-0.1-fresh": "ablation/real-consistency-0.1-fresh/seed*",
+                    "contrastive": "ablation/contrastive/seed*",
+                    "contrastive-0.5": "ablation/contrastive-0.5/seed*",
+                    "contrastive-0.5-fresh": "ablation/contrastive-0.5-fresh/seed*"}
 
 
 def trained_run_names():

@@ -46,6 +46,8 @@ def summary_rows(runs):
             if validation_path.is_file():
                 validation = json.loads(validation_path.read_text())
                 row["validation"] = {key: validation[key] for key in ("hungarian_accuracy", "nmi", "cluster_to_label")}
+                quality = validation.get("sample_quality")  # measured since 2026-12-04
+                row["validation"]["frechet_distance"] = quality["frechet_distance"] if quality else None
                 row["continuous_codes"] = validation.get("continuous_codes")
             rows.append(row)
     return rows
