@@ -93,8 +93,20 @@ def make_strategy(devices, batch_size):
     check_batch_split(batch_size, count)
     if count == 1:
         return None
+    return _mirrored_strategy_of_its_own(available[:count])
+
+
+def _mirrored_strategy_of_its_own(devices):
+    """A ``MirroredStrategy`` over ``devices`` whose collective keys no other strategy of this process uses; the
+    class attribute it reads at construction is put back, so strategies made elsewhere keep TensorFlow's numbering."""
+    import tensorflow as tf
+
+    previous = tf.distribute.MirroredStrategy._collective_key_base
     tf.distribute.MirroredStrategy._collective_key_base = next(_strategies_made) * _COLLECTIVE_KEY_RANGE
-    return tf.distribute.MirroredStrategy(available[:count])
+    try:
+        return tf.distribute.MirroredStrategy(devices)
+    finally:
+        tf.distribute.MirroredStrategy._collective_key_base = previous
 
 
 def check_batch_split(batch_size, replicas):

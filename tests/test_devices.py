@@ -128,6 +128,21 @@ def test_more_devices_than_the_machine_has_are_refused(monkeypatch):
         assert distribute.make_strategy("all", 64) is None
 
 
+def test_each_strategy_numbers_its_collectives_apart_from_the_others():
+    """Two strategies of one process get different group keys for the same devices (the two-device report shows the
+    fourth model training), and TensorFlow's own numbering is left as it was for strategies made elsewhere."""
+    import tensorflow as tf
+
+    before = tf.distribute.MirroredStrategy._collective_key_base
+    device = distribute.local_devices()[0]
+    strategies = [distribute._mirrored_strategy_of_its_own([device]) for _ in range(2)]
+    canonical = [strategy.extended.worker_devices[0] for strategy in strategies]
+    keys = [strategy.extended._collective_keys.get_group_key([name])
+            for strategy, name in zip(strategies, canonical, strict=True)]
+    assert canonical[0] == canonical[1] and keys[0] != keys[1]
+    assert tf.distribute.MirroredStrategy._collective_key_base == before
+
+
 def test_tf_config_with_several_workers_asks_for_all_devices(monkeypatch):
     cluster = {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}}
     monkeypatch.setenv("TF_CONFIG", json.dumps(cluster))
