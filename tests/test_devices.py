@@ -78,7 +78,7 @@ def test_two_replicas_take_the_steps_one_device_takes(two_devices):
 
 def test_two_replicas_take_the_contrastive_regularisers_step(two_devices):
     """InfoGAN-CR's regulariser, on from the first step: two replicas take one device's step, H included. The model
-    trains after three others on two devices in the same process, which once failed on reused collective keys."""
+    trains after two others on two devices in the same process, which once failed on reused collective keys."""
     report = two_devices["same_steps"]["contrastive_after_1"]
     for name, tolerance in ONE_STEP.items():
         assert report[name] < tolerance, (name, report)
@@ -132,7 +132,7 @@ def test_more_devices_than_the_machine_has_are_refused(monkeypatch):
 
 def test_each_strategy_numbers_its_collectives_apart_from_the_others():
     """Two strategies of one process get different group keys for the same devices (the two-device report shows the
-    fourth model training), and TensorFlow's own numbering is left as it was for strategies made elsewhere."""
+    third model training), and TensorFlow's own numbering is left as it was for strategies made elsewhere."""
     import tensorflow as tf
 
     before = tf.distribute.MirroredStrategy._collective_key_base

@@ -71,7 +71,7 @@ def same_steps():
     """One device, two replicas, and two replicas that sum their mean losses (the classic bug), from the same
     initial weights on the same batches: their differences after one step and after three. Then one step of
     InfoGAN-CR's regulariser (switched on from the first step) on one device and on two: its second generator pass
-    and its classifier H add all-reduces of their own, and its model is the process's fourth on two devices, so
+    and its classifier H add all-reduces of their own, and its model is the process's third on two devices, so
     its keys must not meet the earlier strategies' (tensorflow/tensorflow#62790)."""
     import numpy as np
 
