@@ -61,8 +61,8 @@ DECISIONS = (
     ("contrastive-0.5-fresh", "The contrastive lever on fresh seeds: InfoGAN-CR's regulariser at weight 0.5",
      "trains `contrastive_weight=0.5, contrastive_start=2500`, which the adoption rule passed on the validation figures "
      "of seeds 0 to 4, on fresh seeds 25 to 29 that played no part in any decision. Each run's test figure "
-     "(`infogan evaluate RUN_DIR`) is read once, after all five have trained. If the gates below are met and the codes "
-     "are no worse than today's defaults' fresh seeds (the codes table), it becomes the default."),
+     "(`infogan evaluate RUN_DIR`) was read once, after all five had trained. If the gates below were met and the codes "
+     "were no worse than the defaults' fresh seeds (the codes table), it would become the default."),
 )
 ACCURACY_TARGET = {"median": 0.97, "minimum": 0.96}  # the accuracy gates, on the fresh seeds' test figures
 ACCURACY_AIM = 0.98  # the median the project aims for beyond the gates
