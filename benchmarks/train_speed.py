@@ -66,6 +66,8 @@ DESCRIPTIONS = {
     "half": "infogan_utils InfoGAN.fit, distorted pass on half the batch (augmentation_fraction=0.5), XLA",
     "bf16": "infogan_utils InfoGAN.fit, mixed_bfloat16, XLA",
     "bf16-no-xla": "infogan_utils InfoGAN.fit, mixed_bfloat16, no XLA",
+    "contrastive": "infogan_utils InfoGAN.fit, InfoGAN-CR's regulariser (contrastive_weight=0.5), machine's mode",
+    "contrastive-exact": "infogan_utils InfoGAN.fit, InfoGAN-CR's regulariser (contrastive_weight=0.5), exact mode",
 }
 INSTALL_HINT = "pip install -e .[bench]"
 
@@ -110,6 +112,10 @@ def build_variant(name):
         model = InfoGAN(exact.generator, exact.discriminator, exact.spec, augmentation_fraction=0.5)
         model.compile(*make_optimizers(), jit_compile=True)
         return model, 1
+    if name in ("contrastive", "contrastive-exact"):
+        # H trains from the first step; contrastive_start only switches G's term on, so every step costs the same.
+        config = TrainConfig(contrastive_weight=0.5, contrastive_start=2500)
+        return build_model(config, jit_compile=True) if name == "contrastive-exact" else build_model(config), 1
     if name in ("bf16", "bf16-no-xla"):
         return build_model(TrainConfig(), jit_compile=name == "bf16", mixed_precision="bfloat16"), 1
     steps_per_execution = int(name[3:])

@@ -57,6 +57,11 @@ def build_parser():
                        help="how many continuous codes (c2 first) Q also reads from the distorted images, so that "
                             f"they cannot be carried by slant, size or position (default {defaults.invariant_codes}, "
                             "or 0 with --categorical-augmentation 0)")
+    train.add_argument("--contrastive-weight", type=float, default=None,
+                       help="weight of InfoGAN-CR's contrastive regulariser, which makes each continuous code change "
+                            "something of its own (default 0.5, or 0 with --categorical-augmentation 0)")
+    train.add_argument("--contrastive-start", type=int, default=defaults.contrastive_start,
+                       help="the update from which G minimises the contrastive loss (default %(default)s)")
     train.add_argument("--d-learning-rate", type=float, default=defaults.d_learning_rate,
                        help="Adam's learning rate for D and the Q head (default %(default)s)")
     train.add_argument("--g-learning-rate", type=float, default=defaults.g_learning_rate,
@@ -149,6 +154,7 @@ def _run(arguments):
             seed=arguments.seed, categorical_weight=arguments.categorical_weight,
             continuous_weight=arguments.continuous_weight,
             categorical_augmentation=arguments.categorical_augmentation, invariant_codes=arguments.invariant_codes,
+            contrastive_weight=arguments.contrastive_weight, contrastive_start=arguments.contrastive_start,
             d_learning_rate=arguments.d_learning_rate,
             g_learning_rate=arguments.g_learning_rate, noise_scale=arguments.noise_scale,
             train_subset=arguments.train_subset,

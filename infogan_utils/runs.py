@@ -36,7 +36,12 @@ RUN_FILES = {
 
 # Settings added after runs had been written, with the value those runs trained with: a config.json
 # without the key is read with this value, not with today's default.
-LEGACY_DEFAULTS = {"invariant_codes": 0}
+LEGACY_DEFAULTS = {"invariant_codes": 0, "contrastive_weight": 0.0, "contrastive_start": 0}
+
+# InfoGAN-CR's contrastive regulariser as the defaults use it (benchmarks/README.md, appendix A.8): its weight, and
+# the step from which G minimises it.
+CONTRASTIVE_WEIGHT = 0.5
+CONTRASTIVE_START = 2500
 
 
 def resolve_invariant_codes(invariant_codes, categorical_augmentation, continuous_dim):
@@ -46,6 +51,15 @@ def resolve_invariant_codes(invariant_codes, categorical_augmentation, continuou
     if invariant_codes is None:
         return 1 if categorical_augmentation and continuous_dim else 0
     return invariant_codes
+
+
+def resolve_contrastive_weight(contrastive_weight, categorical_augmentation, continuous_dim):
+    """``contrastive_weight`` as given, or its default when ``None``: :data:`CONTRASTIVE_WEIGHT` with the
+    distortion (``categorical_augmentation`` above 0) and two continuous codes or more, otherwise 0 (the
+    paper's objective has no regulariser, and one code leaves no pair to tell apart)."""
+    if contrastive_weight is None:
+        return CONTRASTIVE_WEIGHT if categorical_augmentation and continuous_dim >= 2 else 0.0
+    return contrastive_weight
 
 
 def check_objective(categorical_weight, continuous_weight, categorical_augmentation, invariant_codes,
@@ -78,7 +92,7 @@ class TrainConfig:
     """Everything that defines a run.
 
     The defaults are the paper's MNIST settings and its official code's (``continuous_weight`` 1
-    included), except for two, measured in ``benchmarks/RESULTS.md`` and explained in chapter 4 and
+    included), except for three, measured in ``benchmarks/RESULTS.md`` and explained in chapter 4 and
     its appendix:
 
     - ``categorical_augmentation`` is 1: Q reads the categorical code from randomly rotated, sheared,
@@ -87,10 +101,15 @@ class TrainConfig:
     - ``invariant_codes`` is 1 (``None`` means: 1 with the distortion, 0 without it): Q also reads
       the first continuous code, c2, from the distorted copies, so c2 cannot be carried by slant or
       size and takes stroke thickness, while c3 takes slant.
+    - ``contrastive_weight`` is 0.5 from ``contrastive_start`` 2500 (``None`` means: 0.5 with the
+      distortion and two continuous codes or more, 0 otherwise): InfoGAN-CR's contrastive regulariser
+      (Lin et al. 2020). A classifier H learns which continuous code two generated images share, and
+      from step 2500 G helps it, so that each code changes something H can see on its own.
 
     (``continuous_weight`` was 0.1 until the validation runs of ``benchmarks/README.md`` showed
     that, with the distortion, 1 gives both more accurate categories and stronger continuous codes;
-    ``invariant_codes`` was 0 until 2026-12-04, and a ``config.json`` without it is read as 0.)
+    ``invariant_codes`` was 0 until 2026-12-04 and ``contrastive_weight`` 0 until 2026-12-05: a
+    ``config.json`` without them reads them as 0.)
 
     The other settings:
 
@@ -101,8 +120,8 @@ class TrainConfig:
       checkpoint), ``devices`` (how many devices train it together; it may resume on another number);
     - the latent codes and networks: ``noise_distribution`` and ``noise_scale`` (the noise z),
       ``q_hidden`` (Q's hidden layer), ``codes_every_layer`` (feed c2, c3 to every layer of G, not only the first);
-    - levers for the continuous codes under study, off by default (``benchmarks/README.md`` says what each did):
-      ``spectral_norm``, ``real_consistency``, ``contrastive_weight`` with ``contrastive_start``.
+    - levers for the continuous codes that were studied and left off (``benchmarks/README.md`` says what each
+      did): ``spectral_norm``, ``real_consistency``.
     """
 
     dataset: str = "mnist"
@@ -131,8 +150,8 @@ class TrainConfig:
     # Weight of a loss that asks Q for the same categories on a real image and a distorted copy (a lever under study,
     # after Elastic-InfoGAN's transformation consistency); 0 leaves it out.
     real_consistency: float = 0.0
-    contrastive_weight: float = 0.0  # InfoGAN-CR's contrastive regulariser (a lever under study)
-    contrastive_start: int = 0
+    contrastive_weight: float = None  # InfoGAN-CR's contrastive regulariser; None: 0.5 with the distortion, else 0
+    contrastive_start: int = CONTRASTIVE_START  # the step from which G minimises it (H learns from the first)
     invariant_codes: int = None  # None: 1 with the distortion, 0 without it
     train_subset: int = 0  # 0: the whole training set
     steps_per_epoch: int = 250
@@ -177,6 +196,10 @@ class TrainConfig:
         self.latent_spec()  # validates the code layout
         self.invariant_codes = int(resolve_invariant_codes(self.invariant_codes, self.categorical_augmentation,
                                                              self.continuous_dim))
+        self.contrastive_weight = float(resolve_contrastive_weight(self.contrastive_weight,
+                                                                   self.categorical_augmentation, self.continuous_dim))
+        if not self.contrastive_weight and isinstance(self.contrastive_start, int) and self.contrastive_start >= 0:
+            self.contrastive_start = 0  # without the regulariser its start means nothing; 0 is what old runs saved
         check_objective(self.categorical_weight, self.continuous_weight, self.categorical_augmentation,
                         self.invariant_codes, self.continuous_dim, self.real_consistency, self.categorical_dims,
                         self.contrastive_weight, self.contrastive_start)

@@ -74,7 +74,8 @@ class InfoGAN(keras.Model):
             (:func:`losses.contrastive_loss`): a classifier H (``contrastive_classifier``, its own optimizer) gets
             each generated image stacked with a partner that shares one continuous code's value and nothing else
             (:func:`codes.contrastive_partners`) and must say which code it is; G minimises the same loss. 0 (the
-            default) leaves it out; above 0 needs two continuous codes or more.
+            default here) leaves it out; above 0 needs two continuous codes or more. ``TrainConfig``'s runs use
+            0.5 from step 2500, the project's measured setting.
         contrastive_start: the step from which G minimises the contrastive loss (InfoGAN-CR's released settings
             switch it on late); H learns from the first step, so that it can already read the codes then.
         seed: seeds the latent sampling inside ``train_step``.

@@ -48,6 +48,8 @@ def assert_refused(capsys, arguments, fragment):
     (["--invariant-codes", "3"], "invariant_codes (3) must lie between 0 and the 2 continuous codes"),
     (["--invariant-codes", "1", "--categorical-augmentation", "0"],
      "give categorical_augmentation above 0, or invariant_codes=0"),
+    (["--contrastive-weight", "-0.5"], "contrastive_weight must be a finite number that is not negative"),
+    (["--contrastive-weight", "0.5", "--contrastive-start", "-1"], "contrastive_start must be a step"),
     (["--categorical-augmentation", "-1"], "categorical_augmentation must be a finite number that is not negative"),
     (["--categorical-augmentation", "nan"], "categorical_augmentation must be a finite number that is not negative"),
     (["--continuous-weight", "nan"], "continuous_weight must be a finite number that is not negative"),

@@ -345,6 +345,33 @@ def test_invariant_codes_default_to_one_with_the_distortion_and_old_runs_read_as
     assert training.InfoGAN(generator, discriminator, categorical_augmentation=0.0).invariant_codes == 0
 
 
+def test_the_contrastive_regulariser_defaults_on_with_the_distortion_and_old_runs_read_without_it(tmp_path):
+    """TrainConfig's runs use InfoGAN-CR's regulariser at 0.5 from step 2500; the paper's objective (no distortion)
+    and a single continuous code leave it out. A config.json written before the settings existed, or with the
+    regulariser off, reads back as the run that trained without it (weight 0, start 0)."""
+    assert (TrainConfig().contrastive_weight, TrainConfig().contrastive_start) == (0.5, 2500)
+    assert (TrainConfig(categorical_augmentation=0.0).contrastive_weight,
+            TrainConfig(categorical_augmentation=0.0).contrastive_start) == (0.0, 0)
+    assert TrainConfig(continuous_dim=1).contrastive_weight == 0.0
+    assert TrainConfig(contrastive_weight=0.0, contrastive_start=100).contrastive_start == 0
+    assert TrainConfig(contrastive_weight=1.0, contrastive_start=10).contrastive_weight == 1.0
+    assert TrainConfig(categorical_augmentation=0.0, contrastive_weight=0.5).contrastive_start == 2500
+    with pytest.raises(ValueError, match="needs two continuous codes or more, got 1"):
+        TrainConfig(continuous_dim=1, contrastive_weight=0.5)
+    old = TrainConfig().to_dict()
+    del old["contrastive_weight"], old["contrastive_start"]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps(old))
+    legacy = read_config(tmp_path / "run")
+    assert (legacy.contrastive_weight, legacy.contrastive_start) == (0.0, 0)
+    assert legacy.differences(TrainConfig()) == ["contrastive_weight", "contrastive_start"]
+    assert legacy == TrainConfig.from_dict(legacy.to_dict())
+    model = build_model(TrainConfig(batch_size=32), jit_compile=False)
+    assert model.contrastive_classifier is not None and (model.contrastive_weight, model.contrastive_start) == (0.5, 2500)
+    generator, discriminator = build_infogan_models()
+    assert training.InfoGAN(generator, discriminator).contrastive_classifier is None  # the class itself: off
+
+
 def test_the_model_refuses_a_mismatched_generator():
     generator, discriminator = build_model(TrainConfig(), jit_compile=False).generator, None
     with pytest.raises(ValueError, match="input_dim"):
@@ -621,9 +648,9 @@ def test_the_contrastive_classifier_learns_from_the_first_step_and_g_only_from_c
     def moments(model, optimizer):
         return [np.asarray(v) for v in getattr(model, optimizer).variables if v.dtype == "float32"]
 
-    plain, plain_history, _ = one_step()
+    plain, plain_history, _ = one_step(contrastive_weight=0.0)
     later, history, untrained_h = one_step(contrastive_weight=1.0, contrastive_start=10)
-    now, _, _ = one_step(contrastive_weight=1.0)
+    now, _, _ = one_step(contrastive_weight=1.0, contrastive_start=0)
     assert "contrastive_loss" not in plain_history and plain.contrastive_classifier is None
     # A freshly initialised H guesses which of the 2 codes a pair shares: a loss near ln 2
     assert 0.3 < history["contrastive_loss"][0] < 1.5 and 0.0 <= history["contrastive_accuracy"][0] <= 1.0
@@ -638,7 +665,8 @@ def test_the_contrastive_classifier_learns_from_the_first_step_and_g_only_from_c
     assert relative_difference(moments(later, "g_optimizer"), moments(now, "g_optimizer")) > 0.01
 
     path = checkpoints.save_checkpoint(now, tmp_path / "checkpoint.npz")
-    again = build_model(TrainConfig(seed=6, batch_size=32, contrastive_weight=1.0), jit_compile=False)
+    again = build_model(TrainConfig(seed=6, batch_size=32, contrastive_weight=1.0, contrastive_start=0),
+                        jit_compile=False)
     checkpoints.load_checkpoint(again, path)
     for first, second in ((now.contrastive_classifier.weights, again.contrastive_classifier.weights),
                           (now.h_optimizer.variables, again.h_optimizer.variables)):
