@@ -7,7 +7,8 @@ files the chapter writes) into ``build/shapes-64``, trains on it at 28×28 in gr
 
 Usage: ``python benchmarks/shapes_run.py`` (resumes the run if it was stopped). The same run from a terminal, after the
 chapter has written its folder: ``infogan train --images my-runs/shapes-64 --categories 3 --image-size 28 --channels 1
---steps 3000 --batch-size 64 --out my-runs/shapes-28``.
+--steps 3000 --batch-size 64 --contrastive-weight 0 --out my-runs/shapes-28``. The run was trained before InfoGAN-CR's
+regulariser became the default (2026-12-05), so both leave it out.
 """
 
 import argparse
@@ -40,7 +41,8 @@ def main(argv=None):
     if not folder.is_dir():
         write_shapes_folder(folder, per_class=1000)
     config = TrainConfig(images=str(folder), categorical_dims=(len(SHAPES),), image_size=28, channels=1,
-                         steps=arguments.steps, batch_size=64, steps_per_epoch=100, seed=arguments.seed)
+                         steps=arguments.steps, batch_size=64, steps_per_epoch=100, seed=arguments.seed,
+                         contrastive_weight=0.0)
     run_dir = arguments.out or pathlib.Path("runs") / f"shapes-seed{arguments.seed}"
     model, metrics = train_run(run_dir, config, verbose=2)
     rows = [f"{category}: {metrics['class_names'][shape]}" for category, shape in enumerate(metrics["cluster_to_label"])]
