@@ -24,6 +24,10 @@ ALLOWED = {
     "01_gan_basics.ipynb": {"1024": "a layer's width in the paper's Table 1 (a setting)",
                             "1.39": "2 ln 2, a constant"},
     "04_train_infogan.ipynb": {"1.39": "2 ln 2, a constant"},
+    "04a_appendix_settings.ipynb": {
+        "1.53": "the regulariser's cost per step in mixed bfloat16, benchmarks/train_speed.py (the development log)",
+        "1.59": "the same in the exact mode; a benchmark's figure, not a result the package ships",
+    },
     "06_q_as_classifier.ipynb": {"0.9097": "ClusterGAN's README (another project), quoted with its source",
                                  "0.0398": "ClusterGAN's README (another project), quoted with its source"},
     "solutions/01_gan_basics_solutions.ipynb": {"4.55": "sqrt(62 / 3), a constant"},
