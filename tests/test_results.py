@@ -75,7 +75,7 @@ def test_the_shipped_mnist_run_rebuilds_its_model_in_its_own_category_order(mnis
     probabilities, _ = model.predict_codes(x_test[:1000])
     categories = probabilities.argmax(axis=1)
     mapped = np.array(run.metrics["cluster_to_label"])[categories]
-    assert np.mean(mapped == y_test[:1000]) > 0.96  # measured 0.973 on these 1,000 (float16 weights)
+    assert np.mean(mapped == y_test[:1000]) > 0.95  # measured 0.966 on these 1,000 (float16 weights); a wrong map: ~0.1
 
 
 def test_the_shipped_model_names_its_codes_by_what_they_measurably_control():
@@ -85,10 +85,10 @@ def test_the_shipped_model_names_its_codes_by_what_they_measurably_control():
 
     run = results.trained_run("mnist-seed0")
     codes = run.validation["continuous_codes"]
-    # validation.json: c2 thickness +0.87 (slant +0.13, width +0.01), c3 slant -0.39 (width -0.02, thickness -0.04);
-    # a name lists the attributes with |rho| >= 0.3 and the direction the code moves them
-    assert round(codes["c2"]["thickness"], 2) == 0.87 and round(codes["c3"]["slant"], 2) == -0.39
-    assert run.code_names() == ["c2: thickness+", "c3: slant-"]
+    # validation.json: c2 thickness -0.65, width -0.36 (slant +0.11), c3 slant +0.92 (width -0.16, thickness +0.06);
+    # a name lists the attributes with |rho| >= 0.3, strongest first, and the direction the code moves them
+    assert round(codes["c2"]["thickness"], 2) == -0.65 and round(codes["c3"]["slant"], 2) == 0.92
+    assert run.code_names() == ["c2: thickness- width-", "c3: slant+"]
     assert results.trained_run_of_model("mnist").name == "mnist-seed0" and results.trained_run_of_model("x") is None
     assert results.trained_run("fashion-mnist-seed0").code_names() == ["c2", "c3"]
     widget = explorer_or_message()
@@ -118,7 +118,7 @@ def test_the_shipped_run_and_the_shipped_model_draw_the_same_digit():
     pretrained = infogan_utils.load_pretrained("mnist")
     codes = np.array([[0.0, -1.5], [0.0, 1.5]])
     categories = run.categories_of_digits([3, 3])
-    assert categories.tolist() == [1, 1]  # the shipped map [2, 3, 4, 0, 1, 6, 7, 5, 9, 8]: category 1 draws 3s
+    assert categories.tolist() == [0, 0]  # the shipped map [3, 7, 0, 1, 9, 6, 5, 4, 2, 8]: category 0 draws 3s
     drawn = run.model().generate(None, categories, codes)
     # the same weights, float32 against their float16 copy: a grey level apart at most
     assert np.abs(drawn - pretrained.generate(None, [3, 3], codes)).max() < 1e-2
