@@ -53,9 +53,9 @@ def distorted_objective(mnist_path, seed, devices=1):
     """The default objective (Q reads the category from distorted fakes), 150 steps on 4,096 digits;
     Q's accuracy is read on distorted generated images. ``devices`` trains on that many replicas.
 
-    Without InfoGAN-CR's classifier H: G minimises its loss only from step 2500, long after these 150 steps, and
-    the pairs H reads are drawn after everything else, so H could not change what is measured here; it would only
-    make each step about half as costly again."""
+    Without InfoGAN-CR's classifier H: G takes its loss only from step 2500, long after these 150 steps, so until
+    then H only learns beside the run. It would make each step about half as costly again, and its pairs would shift
+    the later steps' random draws, not what is measured here."""
     model, history = _train(mnist_path, TrainConfig(seed=seed, categorical_augmentation=1.0, contrastive_weight=0.0,
                                                     devices=devices))
     accuracy, _ = _read_back(model, seed, distortion=1.0)
