@@ -115,7 +115,7 @@ def build_variant(name):
     if name in ("contrastive", "contrastive-exact"):
         # H trains from the first step; contrastive_start only switches G's term on, so every step costs the same.
         config = TrainConfig(contrastive_weight=0.5, contrastive_start=2500)
-        return build_model(config, jit_compile=True) if name == "contrastive-exact" else build_model(config), 1
+        return build_model(config, jit_compile=True if name == "contrastive-exact" else "auto"), 1
     if name in ("bf16", "bf16-no-xla"):
         return build_model(TrainConfig(), jit_compile=name == "bf16", mixed_precision="bfloat16"), 1
     steps_per_execution = int(name[3:])

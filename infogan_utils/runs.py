@@ -198,11 +198,11 @@ class TrainConfig:
                                                              self.continuous_dim))
         self.contrastive_weight = float(resolve_contrastive_weight(self.contrastive_weight,
                                                                    self.categorical_augmentation, self.continuous_dim))
-        if not self.contrastive_weight and isinstance(self.contrastive_start, int) and self.contrastive_start >= 0:
-            self.contrastive_start = 0  # without the regulariser its start means nothing; 0 is what old runs saved
         check_objective(self.categorical_weight, self.continuous_weight, self.categorical_augmentation,
                         self.invariant_codes, self.continuous_dim, self.real_consistency, self.categorical_dims,
                         self.contrastive_weight, self.contrastive_start)
+        if not self.contrastive_weight:
+            self.contrastive_start = 0  # without the regulariser its start means nothing; 0 is what old runs saved
 
     def _check_image_format(self):
         """Check image_size, channels and architecture, and fill in what the data decides when it is known."""
